@@ -1,0 +1,712 @@
+"""The environment matrix: typed, validated settings for every stack, in one place."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+Environment = Literal["dev", "qa", "staging", "prod"]
+ENVIRONMENTS: tuple[Environment, ...] = ("dev", "qa", "staging", "prod")
+
+# Config namespace: the `name` in Pulumi.yaml. Stack files set `platform:<key>`.
+CONFIG_NAMESPACE = "platform"
+
+# Azure regions this platform may deploy to, with the short code used in resource names.
+AZURE_REGIONS: dict[str, str] = {
+    "westus2": "wus2",
+    "westus3": "wus3",
+    "westus": "wus",
+    "eastus": "eus",
+    "eastus2": "eus2",
+    "centralus": "cus",
+    "northcentralus": "ncus",
+    "southcentralus": "scus",
+    "westcentralus": "wcus",
+    "canadacentral": "cac",
+    "canadaeast": "cae",
+    "westeurope": "weu",
+    "northeurope": "neu",
+    "uksouth": "uks",
+    "ukwest": "ukw",
+    "francecentral": "frc",
+    "germanywestcentral": "gwc",
+    "swedencentral": "sdc",
+    "switzerlandnorth": "szn",
+    "norwayeast": "nwe",
+    "italynorth": "itn",
+    "polandcentral": "plc",
+}
+
+
+class SettingsError(ValueError):
+    """Raised when a stack's configuration is invalid; the message is meant for the user."""
+
+
+def _check_region(value: str) -> str:
+    if value not in AZURE_REGIONS:
+        raise ValueError(f"unknown Azure region; allowed: {', '.join(sorted(AZURE_REGIONS))}")
+    return value
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(
+            f"not a valid IPv4 network in CIDR notation ({exc}); expected e.g. 10.0.0.0/16"
+        ) from exc
+    return str(network)
+
+
+def _check_public_cidr(value: str) -> str:
+    cidr = _check_cidr(value)
+    if ipaddress.IPv4Network(cidr).prefixlen < 8:
+        raise ValueError("allowed IP range is wider than /8; list the caller ranges explicitly")
+    return cidr
+
+
+AzureRegion = Annotated[str, AfterValidator(_check_region)]
+Cidr = Annotated[str, AfterValidator(_check_cidr)]
+AllowedIpRange = Annotated[str, AfterValidator(_check_public_cidr)]
+
+
+def _check_email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", value):
+        raise ValueError("not an e-mail address; expected e.g. platform-team@example.com")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+DomainName = Annotated[
+    str,
+    Field(
+        min_length=4,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    ),
+]
+Guid = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")]
+
+
+class _Model(BaseModel):
+    """Frozen, strict-keyed, camelCase in stack files and snake_case in code."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+
+class SubnetName(StrEnum):
+    """The six subnets of seed 003's network architecture."""
+
+    GATEWAY = "gateway"
+    APP = "app"
+    FUNCTIONS = "functions"
+    INTEGRATION = "integration"
+    DATA = "data"
+    MANAGEMENT = "management"
+
+
+# Smallest prefix each subnet may have, from what Azure requires of what lands there.
+# Container Apps workload-profiles environments and Flex Consumption need at least /27:
+# https://learn.microsoft.com/azure/container-apps/custom-virtual-networks
+MAX_SUBNET_PREFIX: dict[SubnetName, int] = {
+    SubnetName.GATEWAY: 27,
+    SubnetName.APP: 27,
+    SubnetName.FUNCTIONS: 27,
+    SubnetName.INTEGRATION: 28,
+    SubnetName.DATA: 28,
+    SubnetName.MANAGEMENT: 29,
+}
+
+
+class NetworkSettings(_Model):
+    """VNet address space, the six subnets, and the prod-only network protections."""
+
+    vnet_cidr: Cidr
+    subnets: dict[SubnetName, Cidr]
+    firewall_subnet_cidr: Cidr | None = Field(
+        default=None,
+        description="AzureFirewallSubnet (/26 or larger); required when the firewall is on.",
+    )
+    enable_ddos_protection: bool
+    enable_firewall: bool
+    enable_nat_gateway: bool = True
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> Self:
+        vnet = ipaddress.IPv4Network(self.vnet_cidr)
+        missing = [s.value for s in SubnetName if s not in self.subnets]
+        if missing:
+            raise ValueError(
+                f"network.subnets is missing {', '.join(missing)}; "
+                f"all of {', '.join(s.value for s in SubnetName)} are required"
+            )
+        placed: list[tuple[str, ipaddress.IPv4Network]] = []
+        named = {s.value: c for s, c in self.subnets.items()}
+        if self.firewall_subnet_cidr is not None:
+            named["firewallSubnetCidr"] = self.firewall_subnet_cidr
+        for name, cidr in named.items():
+            net = ipaddress.IPv4Network(cidr)
+            if not net.subnet_of(vnet):
+                raise ValueError(
+                    f"network.subnets.{name} = {cidr} lies outside network.vnetCidr "
+                    f"{self.vnet_cidr}; every subnet must be inside the VNet"
+                )
+            for other_name, other in placed:
+                if net.overlaps(other):
+                    raise ValueError(
+                        f"network.subnets.{name} = {cidr} overlaps {other_name} = {other}; "
+                        "subnets must not overlap"
+                    )
+            placed.append((name, net))
+        for subnet, cidr in self.subnets.items():
+            limit = MAX_SUBNET_PREFIX[subnet]
+            if ipaddress.IPv4Network(cidr).prefixlen > limit:
+                raise ValueError(
+                    f"network.subnets.{subnet.value} = {cidr} is too small; "
+                    f"it needs /{limit} or larger"
+                )
+        if self.enable_firewall:
+            if self.firewall_subnet_cidr is None:
+                raise ValueError(
+                    "network.enableFirewall is true but network.firewallSubnetCidr is not set; "
+                    "Azure Firewall needs its own AzureFirewallSubnet of /26 or larger"
+                )
+            if ipaddress.IPv4Network(self.firewall_subnet_cidr).prefixlen > 26:
+                raise ValueError(
+                    f"network.firewallSubnetCidr = {self.firewall_subnet_cidr} is too small; "
+                    "AzureFirewallSubnet needs /26 or larger"
+                )
+        return self
+
+
+class SecuritySettings(_Model):
+    """Key Vault protection and private endpoints."""
+
+    enable_private_endpoints: bool
+    enable_purge_protection: bool
+    # Fixed when the vault is created; Azure allows 7-90 days.
+    soft_delete_retention_days: Annotated[int, Field(ge=7, le=90)]
+    waf_mode: Literal["Detection", "Prevention"]
+
+
+class MonitoringSettings(_Model):
+    """Log Analytics retention and ingestion cap, and the monthly budget."""
+
+    # PerGB2018 workspaces keep data 30-730 days.
+    log_retention_days: Annotated[int, Field(ge=30, le=730)]
+    # None means no cap (Azure's -1).
+    daily_quota_gb: Annotated[float, Field(gt=0, le=1000)] | None
+    monthly_budget_usd: Annotated[int, Field(gt=0)]
+    budget_alert_thresholds_percent: tuple[Annotated[int, Field(gt=0, le=1000)], ...] = (
+        50,
+        80,
+        100,
+    )
+
+
+class FeatureFlags(_Model):
+    """Which optional layers and resources each environment deploys (seed 003 table)."""
+
+    enable_container_apps: bool = True
+    enable_functions: bool = True
+    enable_service_bus: bool = True
+    enable_sql_database: bool = True
+    enable_api_management: bool
+    enable_cdn: bool
+    enable_data_factory: bool
+    enable_redis: bool
+    enable_cosmos_db: bool
+
+
+class ApimSku(StrEnum):
+    CONSUMPTION = "Consumption"
+    DEVELOPER = "Developer"
+    BASIC = "Basic"
+    STANDARD = "Standard"
+    PREMIUM = "Premium"
+    BASIC_V2 = "BasicV2"
+    STANDARD_V2 = "StandardV2"
+    PREMIUM_V2 = "PremiumV2"
+
+
+# Classic tiers that are injected into an undelegated subnet.
+APIM_INJECTED_SKUS = frozenset({ApimSku.DEVELOPER, ApimSku.PREMIUM})
+# v2 tiers with outbound VNet integration (subnet delegated to Microsoft.Web/serverFarms).
+APIM_INTEGRATED_SKUS = frozenset({ApimSku.STANDARD_V2, ApimSku.PREMIUM_V2})
+
+
+class FunctionsPlan(StrEnum):
+    CONSUMPTION = "Consumption"
+    FLEX_CONSUMPTION = "FlexConsumption"
+    ELASTIC_PREMIUM = "ElasticPremium"
+
+
+class ServiceBusSku(StrEnum):
+    BASIC = "Basic"
+    STANDARD = "Standard"
+    PREMIUM = "Premium"
+
+
+class AcrSku(StrEnum):
+    BASIC = "Basic"
+    STANDARD = "Standard"
+    PREMIUM = "Premium"
+
+
+class FrontDoorSku(StrEnum):
+    STANDARD = "Standard_AzureFrontDoor"
+    PREMIUM = "Premium_AzureFrontDoor"
+
+
+SqlSku = Literal["Basic", "S0", "S1", "S2", "S3", "S4", "P1", "P2", "GP_Gen5_2", "BC_Gen5_2"]
+SQL_ZONE_REDUNDANT_SKUS = frozenset({"P1", "P2", "GP_Gen5_2", "BC_Gen5_2"})
+RedisSku = Literal[
+    "Balanced_B0", "Balanced_B1", "Balanced_B3", "Balanced_B5", "MemoryOptimized_M10"
+]
+
+
+class SkuSettings(_Model):
+    """Tier choices per layer. Where seed 003's cost table is impossible, see the defaults."""
+
+    api_management: ApimSku
+    functions_plan: FunctionsPlan
+    sql_database: SqlSku
+    service_bus: ServiceBusSku
+    container_registry: AcrSku
+    front_door: FrontDoorSku
+    redis: RedisSku
+    key_vault: Literal["standard", "premium"] = "standard"
+
+
+class DatabaseSettings(_Model):
+    """Backup retention and resilience of the Azure SQL database."""
+
+    # Point-in-time restore: Basic allows 1-7 days, other tiers 1-35.
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)]
+    long_term_retention_weeks: Annotated[int, Field(ge=0, le=520)] = 0
+    zone_redundant: bool = False
+
+
+class EnvironmentSettings(_Model):
+    """Everything that differs between dev, qa, staging and prod."""
+
+    environment: Environment
+    network: NetworkSettings
+    security: SecuritySettings
+    monitoring: MonitoringSettings
+    features: FeatureFlags
+    skus: SkuSettings
+    database: DatabaseSettings
+
+    @model_validator(mode="after")
+    def _azure_accepts(self) -> Self:
+        """Reject combinations that Azure itself would reject part way through `pulumi up`."""
+        problems = list(_azure_rejections(self))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _azure_rejections(s: EnvironmentSettings) -> list[str]:
+    out: list[str] = []
+    skus, features, security = s.skus, s.features, s.security
+    if skus.service_bus is ServiceBusSku.BASIC and features.enable_service_bus:
+        out.append(
+            "skus.serviceBus = Basic: Basic has no topics, duplicate detection or sessions; "
+            "allowed: Standard, Premium"
+        )
+    if security.enable_private_endpoints and skus.service_bus is not ServiceBusSku.PREMIUM:
+        out.append(
+            f"skus.serviceBus = {skus.service_bus.value} with security.enablePrivateEndpoints: "
+            "Service Bus private endpoints need Premium; allowed: Premium"
+        )
+    if security.enable_private_endpoints and skus.container_registry is not AcrSku.PREMIUM:
+        out.append(
+            f"skus.containerRegistry = {skus.container_registry.value} with "
+            "security.enablePrivateEndpoints: ACR private endpoints need Premium; allowed: Premium"
+        )
+    if skus.functions_plan is FunctionsPlan.CONSUMPTION and features.enable_functions:
+        out.append(
+            "skus.functionsPlan = Consumption: the classic Consumption plan cannot join a VNet "
+            "and Linux Consumption retires in 2028; allowed: FlexConsumption, ElasticPremium"
+        )
+    if features.enable_api_management and features.enable_container_apps:
+        reachable = APIM_INJECTED_SKUS | APIM_INTEGRATED_SKUS
+        if skus.api_management not in reachable:
+            out.append(
+                f"skus.apiManagement = {skus.api_management.value}: this tier cannot reach "
+                "internal Container Apps in the VNet; allowed: "
+                + ", ".join(sorted(v.value for v in reachable))
+            )
+    if s.database.backup_retention_days > 7 and skus.sql_database == "Basic":
+        out.append(
+            f"database.backupRetentionDays = {s.database.backup_retention_days} with "
+            "skus.sqlDatabase = Basic: Basic keeps at most 7 days of point-in-time restore; "
+            "allowed: 1-7, or a Standard/Premium SKU"
+        )
+    if s.database.zone_redundant and skus.sql_database not in SQL_ZONE_REDUNDANT_SKUS:
+        out.append(
+            f"database.zoneRedundant = true with skus.sqlDatabase = {skus.sql_database}: "
+            "zone redundancy needs one of " + ", ".join(sorted(SQL_ZONE_REDUNDANT_SKUS))
+        )
+    if s.environment == "prod" and not security.enable_purge_protection:
+        out.append(
+            "security.enablePurgeProtection = false in prod: production secrets must survive "
+            "deletion; allowed: true"
+        )
+    return out
+
+
+def _subnets(second_octet: int) -> dict[SubnetName, str]:
+    return {name: f"10.{second_octet}.{index}.0/24" for index, name in enumerate(SubnetName)}
+
+
+def _network(second_octet: int, *, prod: bool) -> NetworkSettings:
+    return NetworkSettings(
+        vnet_cidr=f"10.{second_octet}.0.0/16",
+        subnets=_subnets(second_octet),
+        firewall_subnet_cidr=f"10.{second_octet}.6.0/26" if prod else None,
+        enable_ddos_protection=prod,
+        enable_firewall=prod,
+    )
+
+
+def get_environment_settings(environment: str) -> EnvironmentSettings:
+    """Seed 003's defaults for one environment."""
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(
+            f"unknown environment {environment!r}; allowed: {', '.join(ENVIRONMENTS)}"
+        )
+    return _DEFAULTS[environment]()
+
+
+def _dev() -> EnvironmentSettings:
+    return EnvironmentSettings(
+        environment="dev",
+        network=_network(0, prod=False),
+        security=SecuritySettings(
+            enable_private_endpoints=False,
+            enable_purge_protection=False,
+            soft_delete_retention_days=7,
+            waf_mode="Detection",
+        ),
+        monitoring=MonitoringSettings(
+            log_retention_days=30, daily_quota_gb=1, monthly_budget_usd=500
+        ),
+        features=FeatureFlags(
+            enable_api_management=True,
+            enable_cdn=False,
+            enable_data_factory=True,
+            enable_redis=True,
+            enable_cosmos_db=True,
+        ),
+        skus=SkuSettings(
+            # Developer (classic, injected) is the seed's choice; no SLA, cheapest VNet tier.
+            api_management=ApimSku.DEVELOPER,
+            # Seed says Consumption: it cannot join a VNet, so Flex Consumption (FC1).
+            functions_plan=FunctionsPlan.FLEX_CONSUMPTION,
+            sql_database="Basic",
+            # Seed says Basic: Basic has no topics, so Standard.
+            service_bus=ServiceBusSku.STANDARD,
+            container_registry=AcrSku.BASIC,
+            front_door=FrontDoorSku.STANDARD,
+            redis="Balanced_B0",
+        ),
+        database=DatabaseSettings(backup_retention_days=7),
+    )
+
+
+def _qa() -> EnvironmentSettings:
+    return EnvironmentSettings(
+        environment="qa",
+        network=_network(3, prod=False),
+        security=SecuritySettings(
+            enable_private_endpoints=False,
+            enable_purge_protection=False,
+            soft_delete_retention_days=14,
+            waf_mode="Detection",
+        ),
+        monitoring=MonitoringSettings(
+            log_retention_days=30, daily_quota_gb=2, monthly_budget_usd=500
+        ),
+        features=FeatureFlags(
+            enable_api_management=False,
+            enable_cdn=False,
+            enable_data_factory=False,
+            enable_redis=False,
+            enable_cosmos_db=False,
+        ),
+        skus=SkuSettings(
+            api_management=ApimSku.DEVELOPER,
+            functions_plan=FunctionsPlan.FLEX_CONSUMPTION,
+            sql_database="Basic",
+            service_bus=ServiceBusSku.STANDARD,
+            container_registry=AcrSku.BASIC,
+            front_door=FrontDoorSku.STANDARD,
+            redis="Balanced_B0",
+        ),
+        database=DatabaseSettings(backup_retention_days=7),
+    )
+
+
+def _staging() -> EnvironmentSettings:
+    return EnvironmentSettings(
+        environment="staging",
+        network=_network(1, prod=False),
+        security=SecuritySettings(
+            enable_private_endpoints=True,
+            enable_purge_protection=False,
+            soft_delete_retention_days=30,
+            waf_mode="Prevention",
+        ),
+        monitoring=MonitoringSettings(
+            log_retention_days=60, daily_quota_gb=5, monthly_budget_usd=2000
+        ),
+        features=FeatureFlags(
+            enable_api_management=True,
+            enable_cdn=True,
+            enable_data_factory=False,
+            enable_redis=False,
+            enable_cosmos_db=False,
+        ),
+        skus=SkuSettings(
+            api_management=ApimSku.DEVELOPER,
+            functions_plan=FunctionsPlan.FLEX_CONSUMPTION,
+            # Seed says Basic; S1 keeps 14 days of restore, which Basic cannot.
+            sql_database="S1",
+            # Private endpoints are on: Service Bus and ACR need Premium for them.
+            service_bus=ServiceBusSku.PREMIUM,
+            container_registry=AcrSku.PREMIUM,
+            front_door=FrontDoorSku.STANDARD,
+            redis="Balanced_B0",
+        ),
+        database=DatabaseSettings(backup_retention_days=14),
+    )
+
+
+def _prod() -> EnvironmentSettings:
+    return EnvironmentSettings(
+        environment="prod",
+        network=_network(2, prod=True),
+        security=SecuritySettings(
+            enable_private_endpoints=True,
+            enable_purge_protection=True,
+            soft_delete_retention_days=90,
+            waf_mode="Prevention",
+        ),
+        monitoring=MonitoringSettings(
+            log_retention_days=365, daily_quota_gb=None, monthly_budget_usd=10000
+        ),
+        features=FeatureFlags(
+            enable_api_management=True,
+            enable_cdn=True,
+            enable_data_factory=False,
+            enable_redis=True,
+            enable_cosmos_db=False,
+        ),
+        skus=SkuSettings(
+            # Seed says Standard (classic): it cannot reach internal Container Apps.
+            # Standard v2 can, through outbound VNet integration, and deploys in minutes.
+            api_management=ApimSku.STANDARD_V2,
+            functions_plan=FunctionsPlan.FLEX_CONSUMPTION,
+            sql_database="S2",
+            service_bus=ServiceBusSku.PREMIUM,
+            container_registry=AcrSku.PREMIUM,
+            # Managed WAF rule sets and bot protection need Premium.
+            front_door=FrontDoorSku.PREMIUM,
+            redis="Balanced_B1",
+        ),
+        database=DatabaseSettings(backup_retention_days=35, long_term_retention_weeks=52),
+    )
+
+
+_DEFAULTS = {"dev": _dev, "qa": _qa, "staging": _staging, "prod": _prod}
+
+
+class DeploymentSettings(_Model):
+    """Per-deployment values that only the stack file knows."""
+
+    location: AzureRegion
+    owner: Annotated[str, Field(min_length=1, max_length=64)]
+    cost_center: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    workload: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,7}$")] = "plat"
+    alert_emails: tuple[Email, ...] = ()
+    allowed_ip_ranges: tuple[AllowedIpRange, ...] = ()
+    custom_domain: DomainName | None = None
+
+    @property
+    def region_code(self) -> str:
+        return AZURE_REGIONS[self.location]
+
+
+class StackSettings(BaseModel):
+    """What one stack deploys: its environment's matrix row plus its deployment values."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stack: str
+    deployment: DeploymentSettings
+    env: EnvironmentSettings
+
+    @property
+    def environment(self) -> Environment:
+        return self.env.environment
+
+
+# Keys a stack file may set under the `platform:` namespace.
+STACK_KEYS = (
+    "environment",
+    "overrides",
+    *(field.alias or name for name, field in DeploymentSettings.model_fields.items()),
+)
+
+
+def load_stack_settings(stack: str, config: Mapping[str, Any]) -> StackSettings:
+    """Build and validate a stack's settings from its config (`platform:<key>` -> value).
+
+    Every problem is reported at once, naming the stack file, the key, the value and what
+    is allowed; nothing is deployed when this raises.
+    """
+    stack_file = f"Pulumi.{stack}.yaml"
+    prefix = f"{CONFIG_NAMESPACE}:"
+    values = {k[len(prefix) :]: _decode(v) for k, v in config.items() if k.startswith(prefix)}
+
+    unknown = sorted(set(values) - set(STACK_KEYS))
+    if unknown:
+        raise SettingsError(
+            f"{stack_file}: unknown key(s) {', '.join(prefix + k for k in unknown)}; "
+            f"allowed: {', '.join(prefix + k for k in sorted(STACK_KEYS))}"
+        )
+
+    environment = values.pop("environment", stack)
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(
+            f"{stack_file}: unknown stack {stack!r} (environment {environment!r}); allowed "
+            f"stacks: {', '.join(ENVIRONMENTS)}, or set {prefix}environment to one of them"
+        )
+
+    overrides = values.pop("overrides", None) or {}
+    if not isinstance(overrides, dict):
+        raise SettingsError(
+            f"{stack_file}: {prefix}overrides = {overrides!r} must be a map of settings"
+        )
+    if "environment" in overrides:
+        raise SettingsError(
+            f"{stack_file}: {prefix}overrides.environment cannot be overridden; "
+            f"set {prefix}environment instead"
+        )
+
+    errors: list[str] = []
+    deployment: DeploymentSettings | None = None
+    try:
+        deployment = DeploymentSettings.model_validate(values)
+    except ValidationError as exc:
+        errors += _describe(exc, stack_file, prefix, values)
+
+    env: EnvironmentSettings | None = None
+    defaults = get_environment_settings(environment).model_dump(by_alias=True, mode="json")
+    merged = _deep_merge(defaults, overrides)
+    try:
+        env = EnvironmentSettings.model_validate(merged)
+    except ValidationError as exc:
+        errors += _describe(exc, stack_file, f"{prefix}overrides.", merged)
+
+    if errors or deployment is None or env is None:
+        raise SettingsError(
+            f"invalid configuration for stack {stack!r}:\n  - " + "\n  - ".join(errors)
+        )
+    return StackSettings(stack=stack, deployment=deployment, env=env)
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON strings."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(
+    exc: ValidationError, stack_file: str, key_prefix: str, given: Mapping[str, Any]
+) -> list[str]:
+    lines = []
+    for error in exc.errors(include_url=False):
+        path = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "value_error" and not _is_leaf(given, error["loc"]):
+            # Cross-field rules name their keys and values in the message itself.
+            lines.append(f"{stack_file}: {key_prefix}{message}")
+            continue
+        if error["type"] == "extra_forbidden":
+            allowed = _allowed_keys(error["loc"][:-1])
+            message = f"unknown key; allowed: {', '.join(allowed)}"
+        value = json.dumps(error.get("input"), default=str)
+        lines.append(f"{stack_file}: {key_prefix}{path} = {value}: {message}")
+    return lines
+
+
+def _allowed_keys(parent: tuple[int | str, ...]) -> list[str]:
+    """The camelCase keys a settings object at `parent` accepts."""
+    model: Any = EnvironmentSettings
+    for part in parent:
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        annotation = fields[str(part)].annotation if str(part) in fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return sorted(f.alias or n for n, f in model.model_fields.items())
+
+
+def _is_leaf(given: Mapping[str, Any], loc: tuple[int | str, ...]) -> bool:
+    node: Any = given
+    for part in loc:
+        in_map = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list | tuple) and isinstance(part, int) and part < len(node)
+        if not (in_map or in_list):
+            return False
+        node = node[part]
+    return not isinstance(node, Mapping)
+
+
+def read_stack_settings(stack: str) -> StackSettings:
+    """Settings of the running stack, from the config the Pulumi engine handed the program.
+
+    `pulumi up` passes stack config in PULUMI_CONFIG; the mock engine sets it in-process.
+    Reading the whole map (not key by key) is what lets unknown keys be reported.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return load_stack_settings(stack, values)

@@ -1,0 +1,220 @@
+"""Offline plan: what a stack would create, with no Azure account, CLI or credentials.
+
+python -m offline.plan dev                 # tree, counts, settings, outputs
+python -m offline.plan prod --json         # the same, for machines
+python -m offline.plan staging --diff prod # what differs between two stacks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from config.settings import SettingsError, StackSettings, load_stack_settings
+from offline.engine import ProgramRun, RecordedResource, run_program
+
+MASK = "[secret]"
+
+
+def summarize(run: ProgramRun) -> dict[str, Any]:
+    """The plan of one stack as plain data (what `--json` prints)."""
+    settings = _settings(run)
+    resources = sorted(run.resources.values(), key=lambda r: r.urn)
+    by_layer: dict[str, Counter[str]] = {}
+    for resource in resources:
+        if resource.custom:
+            by_layer.setdefault(run.layer_of(resource), Counter())[resource.type] += 1
+    return {
+        "stack": run.stack,
+        "project": run.project,
+        "ok": run.ok,
+        "error": run.error,
+        "environment": settings.environment if settings else None,
+        "settings": _settings_view(settings) if settings else None,
+        "resource_count": sum(1 for r in resources if r.custom),
+        "component_count": sum(1 for r in resources if not r.custom),
+        "counts_by_layer": {
+            layer: dict(sorted(c.items())) for layer, c in sorted(by_layer.items())
+        },
+        "counts_by_type": dict(sorted(Counter(r.type for r in resources if r.custom).items())),
+        "tree": _tree(run),
+        "resources": [
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "azure_name": r.outputs.get("name") if r.custom else None,
+                "layer": run.layer_of(r),
+                "parent": r.parent,
+                "protect": r.protect,
+            }
+            for r in resources
+        ],
+        "outputs": {
+            name: (MASK if name in run.secret_outputs else value)
+            for name, value in sorted(run.stack_outputs.items())
+        },
+        "problems": [str(p) for p in run.problems],
+    }
+
+
+def _settings(run: ProgramRun) -> StackSettings | None:
+    try:
+        return load_stack_settings(run.stack, run.config)
+    except SettingsError:
+        return None
+
+
+def _settings_view(settings: StackSettings) -> dict[str, Any]:
+    return {
+        "deployment": settings.deployment.model_dump(mode="json", by_alias=True),
+        **settings.env.model_dump(mode="json", by_alias=True),
+    }
+
+
+def _tree(run: ProgramRun) -> list[dict[str, Any]]:
+    def node(resource: RecordedResource) -> dict[str, Any]:
+        children = sorted(run.children_of(resource.urn), key=lambda r: (r.custom, r.type, r.name))
+        entry: dict[str, Any] = {"name": resource.name, "type": resource.type}
+        if resource.protect:
+            entry["protect"] = True
+        if children:
+            entry["children"] = [node(child) for child in children]
+        return entry
+
+    roots = [r for r in run.resources.values() if r.parent not in run.resources]
+    return [node(r) for r in sorted(roots, key=lambda r: r.urn)]
+
+
+def render_text(plan: dict[str, Any]) -> str:
+    """A person's view of one stack's plan."""
+    lines = [
+        f"Stack {plan['stack']} (project {plan['project']}, environment {plan['environment']})"
+    ]
+    if plan["error"]:
+        lines += ["", "ERROR: the program stopped before deploying anything:", plan["error"]]
+        return "\n".join(lines)
+    settings = plan["settings"]
+    lines += ["", "Feature flags:"]
+    for flag, on in settings["features"].items():
+        lines.append(f"  {'on ' if on else 'off'}  {flag}")
+    lines += ["", "Key settings:"]
+    for label, value in _key_settings(settings):
+        lines.append(f"  {label:<28} {value}")
+    lines += ["", "Resources by component:"]
+    for root in plan["tree"]:
+        lines += _render_node(root, "  ")
+    lines += [
+        "",
+        f"Counts by layer ({plan['resource_count']} resources, "
+        f"{plan['component_count']} components):",
+    ]
+    for layer, counts in plan["counts_by_layer"].items():
+        lines.append(f"  {layer}: {sum(counts.values())}")
+        for type_token, count in counts.items():
+            lines.append(f"    {count:>3}  {type_token}")
+    lines += ["", "Stack outputs:"]
+    for name, value in plan["outputs"].items():
+        lines.append(f"  {name}: {json.dumps(value)}")
+    if plan["problems"]:
+        lines += ["", f"Input problems ({len(plan['problems'])}), which `pulumi up` would reject:"]
+        lines += [f"  - {p}" for p in plan["problems"]]
+    return "\n".join(lines)
+
+
+def _key_settings(settings: dict[str, Any]) -> list[tuple[str, Any]]:
+    network, security, monitoring = (
+        settings["network"],
+        settings["security"],
+        settings["monitoring"],
+    )
+    quota = monitoring["dailyQuotaGb"]
+    return [
+        ("location", settings["deployment"]["location"]),
+        ("vnet", network["vnetCidr"]),
+        ("subnets", ", ".join(f"{k} {v}" for k, v in network["subnets"].items())),
+        ("ddos protection", network["enableDdosProtection"]),
+        ("firewall", network["enableFirewall"]),
+        ("private endpoints", security["enablePrivateEndpoints"]),
+        ("key vault purge protection", security["enablePurgeProtection"]),
+        ("key vault soft delete (days)", security["softDeleteRetentionDays"]),
+        ("log retention (days)", monitoring["logRetentionDays"]),
+        ("daily quota (GB)", "unlimited" if quota is None else quota),
+        ("skus", ", ".join(f"{k}={v}" for k, v in settings["skus"].items())),
+    ]
+
+
+def _render_node(node: dict[str, Any], indent: str) -> list[str]:
+    flag = "  [protected]" if node.get("protect") else ""
+    lines = [f"{indent}{node['name']}  ({node['type']}){flag}"]
+    for child in node.get("children", []):
+        lines += _render_node(child, indent + "  ")
+    return lines
+
+
+def diff(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """What exists, or is configured, differently in two stacks' plans."""
+
+    def keys(plan: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(r["type"], r["name"]) for r in plan["resources"]}
+
+    def flat(value: Any, prefix: str = "") -> dict[str, Any]:
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                out.update(flat(item, f"{prefix}.{key}" if prefix else key))
+            return out
+        return {prefix: value}
+
+    left_settings, right_settings = flat(left["settings"] or {}), flat(right["settings"] or {})
+    return {
+        "left": left["stack"],
+        "right": right["stack"],
+        "only_left": sorted(f"{t} {n}" for t, n in keys(left) - keys(right)),
+        "only_right": sorted(f"{t} {n}" for t, n in keys(right) - keys(left)),
+        "settings": {
+            key: [left_settings.get(key), right_settings.get(key)]
+            for key in sorted(set(left_settings) | set(right_settings))
+            if left_settings.get(key) != right_settings.get(key)
+        },
+    }
+
+
+def render_diff(result: dict[str, Any]) -> str:
+    left, right = result["left"], result["right"]
+    lines = [f"Only in {left} ({len(result['only_left'])}):"]
+    lines += [f"  - {item}" for item in result["only_left"]]
+    lines += ["", f"Only in {right} ({len(result['only_right'])}):"]
+    lines += [f"  + {item}" for item in result["only_right"]]
+    lines += ["", f"Configured differently ({left} -> {right}):"]
+    lines += [
+        f"  {key}: {json.dumps(a)} -> {json.dumps(b)}" for key, (a, b) in result["settings"].items()
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m offline.plan", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("stack", help="stack name: dev, qa, staging or prod")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--diff", metavar="OTHER", help="compare with another stack")
+    args = parser.parse_args(argv)
+
+    plan = summarize(run_program(args.stack))
+    if args.diff:
+        other = summarize(run_program(args.diff))
+        result = diff(plan, other)
+        print(json.dumps(result, indent=2) if args.json else render_diff(result))
+        return 0 if plan["ok"] and other["ok"] else 1
+    print(json.dumps(plan, indent=2, default=str) if args.json else render_text(plan))
+    return 0 if plan["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Core layer: resource group, suffix, and the tags every taggable resource carries."""
+
+from __future__ import annotations
+
+from pulumi import _types as pulumi_types
+
+from infra.core.naming import ENVIRONMENT_CODES
+from infra.core.tags import REQUIRED_TAGS
+from offline.engine import ProgramRun
+from offline.sdk_types import args_class
+
+
+def _taggable(type_token: str) -> bool:
+    cls = args_class(type_token)
+    return cls is not None and "tags" in pulumi_types.input_type_types(cls)
+
+
+def test_resource_group_named_and_placed_from_settings(any_stack: ProgramRun) -> None:
+    group = any_stack.one("azure-native:resources:ResourceGroup")
+    env = any_stack.stack_outputs["environment"]
+    assert group.inputs["resourceGroupName"] == f"rg-plat-{ENVIRONMENT_CODES[env]}-wus2"
+    assert group.inputs["location"] == "westus2"
+    assert group.parent is not None and group.parent.endswith("platform:core:Core::core")
+
+
+def test_suffix_is_six_lowercase_alphanumerics(any_stack: ProgramRun) -> None:
+    suffix = any_stack.one("random:index/randomString:RandomString")
+    assert suffix.inputs["length"] == 6
+    assert suffix.inputs["upper"] is False and suffix.inputs["special"] is False
+    assert len(suffix.outputs["result"]) == 6
+
+
+def test_every_taggable_resource_carries_the_base_and_layer_tags(any_stack: ProgramRun) -> None:
+    taggable = [r for r in any_stack.resources.values() if r.custom and _taggable(r.type)]
+    assert taggable, "expected at least the resource group"
+    env = any_stack.stack_outputs["environment"]
+    for resource in taggable:
+        tags = resource.inputs.get("tags") or {}
+        missing = [t for t in (*REQUIRED_TAGS, "layer") if t not in tags]
+        assert not missing, f"{resource.urn} lacks {missing}"
+        assert tags["environment"] == env
+        assert tags["managed-by"] == "pulumi"
+        assert tags["layer"] == any_stack.layer_of(resource)
+
+
+def test_core_component_registers_its_outputs(any_stack: ProgramRun) -> None:
+    core = next(r for r in any_stack.resources.values() if r.type == "platform:core:Core")
+    assert set(core.outputs) == {"resource_group_name", "resource_group_id", "name_suffix"}
+    assert core.outputs["resource_group_id"].startswith("/subscriptions/")

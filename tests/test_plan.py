@@ -1,0 +1,72 @@
+"""The offline plan command: text, JSON, diff and exit codes, with figures that match settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from config.settings import ENVIRONMENTS, get_environment_settings
+from offline import plan
+from tests.conftest import stack_run
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_json_plan_agrees_with_settings(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main([stack, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    settings = get_environment_settings(stack)
+    assert data["ok"] is True
+    assert data["environment"] == stack
+    assert data["settings"]["network"]["vnetCidr"] == settings.network.vnet_cidr
+    assert data["settings"]["features"] == settings.features.model_dump(by_alias=True)
+    assert data["resource_count"] == sum(data["counts_by_type"].values())
+    assert data["resource_count"] == sum(sum(c.values()) for c in data["counts_by_layer"].values())
+    assert data["outputs"]["environment"] == stack
+    assert data["problems"] == []
+
+
+def test_text_plan_shows_tree_counts_flags_and_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["dev"]) == 0
+    text = capsys.readouterr().out
+    assert "Stack dev (project platform, environment dev)" in text
+    assert "on   enableCosmosDb" in text and "off  enableCdn" in text
+    assert "vnet                         10.0.0.0/16" in text
+    assert "core  (platform:core:Core)" in text
+    assert "    core-rg  (azure-native:resources:ResourceGroup)" in text
+    assert "Counts by layer" in text
+    assert 'resource_group_name: "rg-plat-dev-wus2"' in text
+
+
+def test_diff_shows_what_differs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["staging", "--diff", "prod"]) == 0
+    text = capsys.readouterr().out
+    assert "network.enableFirewall: false -> true" in text
+    assert "security.softDeleteRetentionDays: 30 -> 90" in text
+    assert "features.enableRedis: false -> true" in text
+
+
+def test_diff_lists_resources_only_in_one_stack() -> None:
+    left, right = plan.summarize(stack_run("dev")), plan.summarize(stack_run("prod"))
+    right["resources"].append({"type": "azure-native:network:Firewall", "name": "fw"})
+    result = plan.diff(left, right)
+    assert result["only_right"] == ["azure-native:network:Firewall fw"]
+    assert result["only_left"] == []
+
+
+def test_bad_stack_exits_non_zero_with_the_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["perf"]) == 1
+    text = capsys.readouterr().out
+    assert "ERROR: the program stopped before deploying anything" in text
+    assert "unknown stack 'perf'" in text
+
+
+def test_secret_outputs_are_masked() -> None:
+    run = stack_run("dev")
+    fake = plan.summarize(run)
+    assert plan.MASK not in json.dumps(fake["outputs"])  # nothing secret is exported yet
+    run.secret_outputs.add("location")
+    try:
+        assert plan.summarize(run)["outputs"]["location"] == plan.MASK
+    finally:
+        run.secret_outputs.discard("location")
