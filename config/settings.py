@@ -209,8 +209,23 @@ class SecuritySettings(_Model):
     waf_mode: Literal["Detection", "Prevention"]
 
 
+class AlertThresholds(_Model):
+    """When the platform's alerts fire; stricter where users are real."""
+
+    gateway_5xx_percent: Annotated[float, Field(gt=0, le=100)] = 5.0
+    gateway_latency_ms: Annotated[int, Field(gt=0)] = 2000
+    dead_letter_messages: Annotated[int, Field(ge=1)] = 1
+    active_messages_backlog: Annotated[int, Field(ge=1)] = 1000
+    function_failures: Annotated[int, Field(ge=1)] = 5
+    container_restarts: Annotated[int, Field(ge=1)] = 3
+    sql_cpu_percent: Annotated[float, Field(gt=0, le=100)] = 80.0
+    sql_storage_percent: Annotated[float, Field(gt=0, le=100)] = 85.0
+    # Azure Monitor severities: 0 critical ... 4 verbose.
+    severity: Annotated[int, Field(ge=0, le=4)] = 2
+
+
 class MonitoringSettings(_Model):
-    """Log Analytics retention and ingestion cap, and the monthly budget."""
+    """Log Analytics retention and ingestion cap, alert thresholds and the monthly budget."""
 
     # PerGB2018 workspaces keep data 30-730 days.
     log_retention_days: Annotated[int, Field(ge=30, le=730)]
@@ -222,6 +237,7 @@ class MonitoringSettings(_Model):
         80,
         100,
     )
+    alerts: AlertThresholds = AlertThresholds()
 
 
 class FeatureFlags(_Model):
@@ -515,7 +531,17 @@ def _prod() -> EnvironmentSettings:
             waf_mode="Prevention",
         ),
         monitoring=MonitoringSettings(
-            log_retention_days=365, daily_quota_gb=None, monthly_budget_usd=10000
+            log_retention_days=365,
+            daily_quota_gb=None,
+            monthly_budget_usd=10000,
+            alerts=AlertThresholds(
+                gateway_5xx_percent=1.0,
+                gateway_latency_ms=1000,
+                active_messages_backlog=500,
+                function_failures=1,
+                container_restarts=1,
+                severity=1,
+            ),
         ),
         features=FeatureFlags(
             enable_api_management=True,

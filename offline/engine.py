@@ -133,7 +133,9 @@ class PlatformMocks(pulumi_mocks.Mocks):
         self.stack = stack
         self.invokes: list[str] = []
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(
+        self, args: pulumi_mocks.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             return None, {}
         outputs = dict(args.inputs)
@@ -157,7 +159,9 @@ class PlatformMocks(pulumi_mocks.Mocks):
         outputs["result"] = value
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(
+        self, args: pulumi_mocks.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.invokes.append(args.token)
         if args.token == CLIENT_CONFIG_INVOKE:
             return {
