@@ -47,11 +47,14 @@ def test_diff_shows_what_differs(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_diff_lists_resources_only_in_one_stack() -> None:
-    left, right = plan.summarize(stack_run("dev")), plan.summarize(stack_run("prod"))
-    right["resources"].append({"type": "azure-native:network:Firewall", "name": "fw"})
+    left, right = plan.summarize(stack_run("staging")), plan.summarize(stack_run("prod"))
     result = plan.diff(left, right)
-    assert result["only_right"] == ["azure-native:network:Firewall fw"]
+    assert "azure-native:network:AzureFirewall networking-firewall" in result["only_right"]
+    assert "azure-native:network:DdosProtectionPlan networking-ddos" in result["only_right"]
+    assert "azure-native:privatedns:PrivateZone networking-dns-redis" in result["only_right"]
     assert result["only_left"] == []
+    reverse = plan.diff(right, left)
+    assert reverse["only_left"] == result["only_right"]
 
 
 def test_bad_stack_exits_non_zero_with_the_message(capsys: pytest.CaptureFixture[str]) -> None:

@@ -55,6 +55,7 @@ RULES: dict[str, NamingRule] = {
     "ddos_plan": NamingRule("ddos", 1, 80, Charset.HYPHENATED),
     "firewall": NamingRule("afw", 1, 80, Charset.HYPHENATED),
     "firewall_policy": NamingRule("afwp", 1, 80, Charset.HYPHENATED),
+    "route_table": NamingRule("rt", 1, 80, Charset.HYPHENATED),
     "key_vault": NamingRule("kv", 3, 24, Charset.HYPHENATED, globally_unique=True),
     "managed_identity": NamingRule("id", 3, 128, Charset.HYPHENATED),
     "log_analytics": NamingRule("log", 4, 63, Charset.HYPHENATED),
