@@ -5,6 +5,8 @@ import pulumi
 from config.settings import SettingsError, read_stack_settings
 from infra.core import Core, CoreArgs, Namer, base_tags
 from infra.networking import Networking, NetworkingArgs
+from infra.observability import Observability, ObservabilityArgs
+from infra.security import Security, SecurityArgs
 
 try:
     settings = read_stack_settings(pulumi.get_stack())
@@ -32,10 +34,52 @@ networking = Networking(
     ),
 )
 
+# 3. Observability: the workspace every later layer sends diagnostics and alerts to. It comes
+#    before security (seed 003 has it after) because the Key Vault's logs need a destination.
+observability = Observability(
+    "observability",
+    ObservabilityArgs(
+        resource_group_name=core.resource_group_name,
+        resource_group_id=core.resource_group_id,
+        location=deployment.location,
+        namer=namer,
+        tags=tags,
+        monitoring=env.monitoring,
+        alert_emails=deployment.alert_emails,
+        environment=env.environment,
+    ),
+)
+
+# 4. Security: Key Vault, workload identities and their grants, Front Door WAF policy.
+security = Security(
+    "security",
+    SecurityArgs(
+        resource_group_name=core.resource_group_name,
+        location=deployment.location,
+        env=env,
+        namer=namer,
+        tags=tags,
+        name_suffix=core.name_suffix,
+        allowed_ip_ranges=[
+            *deployment.allowed_ip_ranges,
+            *([networking.egress_public_ip] if networking.egress_public_ip is not None else []),
+        ],
+        private_endpoint_site=networking.private_endpoint_site,
+        workspace_id=observability.workspace_id,
+        app_insights_id=observability.app_insights_id,
+    ),
+)
+
 pulumi.export("environment", env.environment)
 pulumi.export("location", deployment.location)
 pulumi.export("resource_group_name", core.resource_group_name)
 pulumi.export("feature_flags", env.features.model_dump())
 pulumi.export("vnet_id", networking.vnet_id)
+pulumi.export("log_analytics_workspace_id", observability.workspace_id)
+pulumi.export("key_vault_uri", security.key_vault_uri)
+pulumi.export(
+    "workload_client_ids",
+    {workload.value: identity.client_id for workload, identity in security.identities.items()},
+)
 if networking.egress_public_ip is not None:
     pulumi.export("egress_public_ip", networking.egress_public_ip)

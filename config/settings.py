@@ -214,6 +214,10 @@ class SecuritySettings(_Model):
     # Fixed when the vault is created; Azure allows 7-90 days.
     soft_delete_retention_days: Annotated[int, Field(ge=7, le=90)]
     waf_mode: Literal["Detection", "Prevention"]
+    # Requests one client IP may make per minute before Front Door's WAF blocks it.
+    waf_rate_limit_per_minute: Annotated[int, Field(ge=10, le=100_000)] = 1000
+    # Pulumi `protect` plus a CanNotDelete lock on data resources (SQL, storage, Key Vault).
+    protect_data: bool = False
 
 
 class AlertThresholds(_Model):
@@ -397,6 +401,11 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
             "security.enablePurgeProtection = false in prod: production secrets must survive "
             "deletion; allowed: true"
         )
+    if s.environment == "prod" and not security.protect_data:
+        out.append(
+            "security.protectData = false in prod: production data must be protected from "
+            "`pulumi destroy` and portal deletes; allowed: true"
+        )
     return out
 
 
@@ -536,6 +545,7 @@ def _prod() -> EnvironmentSettings:
             enable_purge_protection=True,
             soft_delete_retention_days=90,
             waf_mode="Prevention",
+            protect_data=True,
         ),
         monitoring=MonitoringSettings(
             log_retention_days=365,

@@ -49,7 +49,6 @@ class PrivateEndpointSite:
     location: str
     subnet_ids: Mapping[SubnetName, pulumi.Output[str]]
     zone_ids: Mapping[PrivateLink, pulumi.Output[str]]
-    tags: Mapping[str, str]
 
 
 def add_private_endpoint(
@@ -60,9 +59,13 @@ def add_private_endpoint(
     target_resource_id: pulumi.Input[str],
     azure_name: str,
     subnet: SubnetName,
+    tags: Mapping[str, str],
     parent: pulumi.Resource,
 ) -> network.PrivateEndpoint:
-    """A private endpoint to `target_resource_id`, registered in the service's DNS zone."""
+    """A private endpoint to `target_resource_id`, registered in the service's DNS zone.
+
+    It belongs to (and is tagged with) the layer of the resource it exposes.
+    """
     if service not in site.zone_ids:
         raise ValueError(
             f"no private DNS zone for {service.value}: enable its feature flag, or private "
@@ -83,7 +86,7 @@ def add_private_endpoint(
                 group_ids=[group_id],
             )
         ],
-        tags=dict(site.tags),
+        tags=dict(tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     network.PrivateDnsZoneGroup(

@@ -196,7 +196,6 @@ class Networking(pulumi.ComponentResource):
                 location=args.location,
                 subnet_ids=self.subnet_ids,
                 zone_ids=zone_ids,
-                tags=args.tags,
             )
 
         self.vnet_id = vnet.id

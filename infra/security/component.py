@@ -1,0 +1,163 @@
+"""The security layer: Key Vault, workload identities and grants, the Front Door WAF policy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from config.settings import EnvironmentSettings, SubnetName
+from infra.core.naming import Namer
+from infra.core.tags import layer_tags
+from infra.networking.private_endpoints import (
+    PrivateEndpointSite,
+    PrivateLink,
+    add_private_endpoint,
+)
+from infra.observability.diagnostics import add_diagnostic_setting
+from infra.security.keyvault import KeyVaultArgs, create_key_vault
+from infra.security.managed_identity import Workload, WorkloadIdentity, create_identities
+from infra.security.rbac import BuiltInRole, assign_role
+from infra.security.waf import create_waf_policy
+
+
+@dataclass(frozen=True)
+class SecurityArgs:
+    """What the security layer needs from settings and from the layers before it."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    env: EnvironmentSettings
+    namer: Namer
+    tags: Mapping[str, str]
+    name_suffix: pulumi.Input[str]
+    # Public ranges allowed through the vault firewall where it has no private endpoint:
+    # the operators' ranges and the platform's own NAT egress address.
+    allowed_ip_ranges: Sequence[pulumi.Input[str]]
+    private_endpoint_site: PrivateEndpointSite | None
+    workspace_id: pulumi.Input[str]
+    app_insights_id: pulumi.Input[str]
+
+
+class Security(pulumi.ComponentResource):
+    """Secrets, identities and the least-privilege grants between them."""
+
+    key_vault_id: pulumi.Output[str]
+    """ARM id of the Key Vault (scope of secret grants)."""
+    key_vault_uri: pulumi.Output[str]
+    """https://<vault>.vault.azure.net/ - what workloads use to read secrets."""
+    key_vault_name: pulumi.Output[str]
+    """Azure name of the Key Vault."""
+    identities: dict[Workload, WorkloadIdentity]
+    """One user-assigned identity per workload."""
+    subscription_id: pulumi.Output[str]
+    """Subscription of the deployment, for role definition ids in later layers."""
+    tenant_id: pulumi.Output[str]
+    """Microsoft Entra tenant the identities and vault belong to."""
+    waf_policy_id: pulumi.Output[str] | None
+    """Front Door WAF policy, where the environment has Front Door."""
+
+    def __init__(
+        self, name: str, args: SecurityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:security:Security", name, None, opts)
+        env, namer = args.env, args.namer
+        tags = layer_tags(args.tags, "security")
+        client = authorization.get_client_config_output()
+        self.subscription_id = client.subscription_id
+        self.tenant_id = client.tenant_id
+
+        vault = create_key_vault(
+            name,
+            KeyVaultArgs(
+                azure_name=namer.unique_name("key_vault", args.name_suffix),
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                tenant_id=client.tenant_id,
+                security=env.security,
+                sku=env.skus.key_vault,
+                allowed_ip_ranges=args.allowed_ip_ranges,
+                tags=tags,
+            ),
+            parent=self,
+        )
+        add_diagnostic_setting(
+            f"{name}-kv-diag",
+            target_resource_id=vault.id,
+            workspace_id=args.workspace_id,
+            parent=vault,
+        )
+        if args.private_endpoint_site is not None:
+            add_private_endpoint(
+                f"{name}-kv",
+                args.private_endpoint_site,
+                service=PrivateLink.KEY_VAULT,
+                target_resource_id=vault.id,
+                azure_name=namer.name("private_endpoint", role="kv"),
+                subnet=SubnetName.DATA,
+                tags=tags,
+                parent=self,
+            )
+
+        self.identities = create_identities(
+            name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            namer=namer,
+            tags=tags,
+            parent=self,
+        )
+        # Every workload reads its own configuration secrets (third-party API keys, the
+        # gateway's basic-auth credentials) and nothing more: Key Vault Secrets User.
+        for workload, identity in self.identities.items():
+            assign_role(
+                f"{name}-kv-secrets-user-{workload.value}",
+                role=BuiltInRole.KEY_VAULT_SECRETS_USER,
+                scope=vault.id,
+                principal_id=identity.principal_id,
+                subscription_id=client.subscription_id,
+                parent=self,
+                description=f"{workload.value} reads its secrets from Key Vault",
+            )
+            # Application Insights takes Entra-authenticated telemetry only (local auth off).
+            # https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication
+            assign_role(
+                f"{name}-telemetry-{workload.value}",
+                role=BuiltInRole.MONITORING_METRICS_PUBLISHER,
+                scope=args.app_insights_id,
+                principal_id=identity.principal_id,
+                subscription_id=client.subscription_id,
+                parent=self,
+                description=f"{workload.value} sends telemetry to Application Insights",
+            )
+
+        self.waf_policy_id = None
+        if env.features.enable_cdn:
+            waf = create_waf_policy(
+                name,
+                azure_name=namer.name("waf_policy"),
+                resource_group_name=args.resource_group_name,
+                security=env.security,
+                sku=env.skus.front_door,
+                tags=tags,
+                parent=self,
+            )
+            self.waf_policy_id = waf.id
+
+        self.key_vault_id = vault.id
+        self.key_vault_name = vault.name
+        self.key_vault_uri = vault.properties.apply(lambda p: p.vault_uri or "")
+        self.register_outputs(
+            {
+                "key_vault_id": self.key_vault_id,
+                "key_vault_name": self.key_vault_name,
+                "key_vault_uri": self.key_vault_uri,
+                "identities": {
+                    w.value: {"id": i.id, "principal_id": i.principal_id, "client_id": i.client_id}
+                    for w, i in self.identities.items()
+                },
+                "waf_policy_id": self.waf_policy_id,
+            }
+        )
