@@ -334,6 +334,26 @@ class DatabaseSettings(_Model):
     zone_redundant: bool = False
 
 
+class EtlSettings(_Model):
+    """Blob lifecycle of ETL files (seed 001: hot 7 days, cool to 30, then archive)."""
+
+    cool_after_days: Annotated[int, Field(ge=0)] = 7
+    archive_after_days: Annotated[int, Field(ge=1)] = 30
+    delete_after_days: Annotated[int, Field(ge=1, le=36500)]
+    # Deleted blobs and containers stay restorable this long.
+    soft_delete_days: Annotated[int, Field(ge=1, le=365)] = 7
+
+    @model_validator(mode="after")
+    def _tiers_in_order(self) -> Self:
+        if not self.cool_after_days < self.archive_after_days < self.delete_after_days:
+            raise ValueError(
+                f"etl: coolAfterDays ({self.cool_after_days}) < archiveAfterDays "
+                f"({self.archive_after_days}) < deleteAfterDays ({self.delete_after_days}) "
+                "must hold; a blob cannot be archived before it is cooled or deleted first"
+            )
+        return self
+
+
 class EnvironmentSettings(_Model):
     """Everything that differs between dev, qa, staging and prod."""
 
@@ -344,6 +364,7 @@ class EnvironmentSettings(_Model):
     features: FeatureFlags
     skus: SkuSettings
     database: DatabaseSettings
+    etl: EtlSettings
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -465,6 +486,7 @@ def _dev() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=7),
+        etl=EtlSettings(delete_after_days=90, soft_delete_days=7),
     )
 
 
@@ -498,6 +520,7 @@ def _qa() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=7),
+        etl=EtlSettings(delete_after_days=90, soft_delete_days=7),
     )
 
 
@@ -533,6 +556,7 @@ def _staging() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=14),
+        etl=EtlSettings(delete_after_days=180, soft_delete_days=14),
     )
 
 
@@ -580,6 +604,8 @@ def _prod() -> EnvironmentSettings:
             redis="Balanced_B1",
         ),
         database=DatabaseSettings(backup_retention_days=35, long_term_retention_weeks=52),
+        # Seven years: MiFID II record keeping for order and reference data.
+        etl=EtlSettings(delete_after_days=2555, soft_delete_days=30),
     )
 
 
