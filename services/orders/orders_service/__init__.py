@@ -1,0 +1,1 @@
+"""Orders API: order lifecycle with validation, risk checks and an outbox."""

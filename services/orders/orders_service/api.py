@@ -1,0 +1,430 @@
+"""Order routes under /v1; every change and its events commit in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from orders_service.catalog import InstrumentCatalog, get_catalog
+from orders_service.domain import (
+    OPEN,
+    check_instrument,
+    check_price_rules,
+    check_risk,
+    ensure_amendable,
+    ensure_transition,
+)
+from orders_service.models import Fill, IdempotencyRecord, Order, outbox
+from orders_service.schemas import (
+    FillCreate,
+    OrderAmend,
+    OrderCreate,
+    OrderOut,
+    OrderPage,
+    OrderReject,
+    OrderStatus,
+    OrderType,
+    Side,
+)
+from orders_service.settings import OrdersSettings, get_settings
+from platform_common.app import dispatcher_for
+from platform_common.db import open_session
+from platform_common.errors import PROBLEM_RESPONSES, ProblemError
+from platform_common.identity import ANY_ROLE, Caller, Role, require_roles
+from platform_common.outbox import DomainEvent, enqueue
+
+PRICE_QUANTUM = Decimal("0.00000001")
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=PROBLEM_RESPONSES)
+
+
+def get_session(
+    request: Request, settings: Annotated[OrdersSettings, Depends(get_settings)]
+) -> Iterator[Session]:
+    yield from open_session(request, settings)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[OrdersSettings, Depends(get_settings)]
+CatalogDep = Annotated[InstrumentCatalog, Depends(get_catalog)]
+OrderId = Annotated[str, Path(min_length=1, max_length=36)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
+]
+
+
+def _is_desk(caller: Caller) -> bool:
+    """Admins and risk managers act on any order; traders only on their own."""
+    return caller.has_any(frozenset({Role.ADMIN, Role.RISK_MANAGER, Role.VIEWER}))
+
+
+def _load(session: Session, order_id: str, caller: Caller) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or (not _is_desk(caller) and order.user_id != caller.caller_id):
+        raise ProblemError(404, "Order not found", f"No order {order_id}.")
+    return order
+
+
+def _publish(
+    session: Session,
+    settings: OrdersSettings,
+    order: Order,
+    event_type: str,
+    extra: Mapping[str, object] | None = None,
+) -> None:
+    """Outbox rows join the order change's transaction; commands also go to the worker queue."""
+    session.flush()  # assigns the new version used in the deterministic message id
+    payload = jsonable_encoder(OrderOut.model_validate(order))
+    if extra:
+        payload.update(jsonable_encoder(extra))
+    destinations = [settings.servicebus_events_topic]
+    if event_type in {"OrderCreated", "OrderAmended", "OrderCancelled"}:
+        destinations.insert(0, settings.servicebus_orders_queue)
+    enqueue(
+        session, outbox, DomainEvent(event_type, order.id, order.version, payload), destinations
+    )
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise ProblemError(
+            409, "Concurrent modification", "The order changed meanwhile; reload and retry."
+        ) from exc
+
+
+def _dispatch_after_commit(
+    background: BackgroundTasks, request: Request, settings: OrdersSettings
+) -> None:
+    """Publish right after the response; the lifespan loop retries anything left."""
+    background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
+
+
+def _request_hash(body: OrderCreate) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, request_hash: str) -> JSONResponse:
+    if record.request_hash != request_hash:
+        raise ProblemError(
+            409,
+            "Idempotency key reused",
+            "This Idempotency-Key was used with a different request body.",
+            type_="https://platform.example/problems/idempotency-key-reused",
+        )
+    return JSONResponse(
+        json.loads(record.response_body),
+        status_code=record.status_code,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=OrderOut, summary="Create an order"
+)
+def create_order(
+    *,
+    body: OrderCreate,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    catalog: CatalogDep,
+    caller: Annotated[Caller, Depends(require_roles(Role.TRADER))],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    request_hash = _request_hash(body)
+    if idempotency_key is not None:
+        existing = session.get(IdempotencyRecord, (caller.caller_id, idempotency_key))
+        if existing is not None:
+            return _replay(existing, request_hash)
+
+    instrument = check_instrument(catalog.get(body.isin), body.isin)
+    check_price_rules(instrument, body.order_type, body.limit_price)
+    open_orders = session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.user_id == caller.caller_id, Order.status.in_([s.value for s in OPEN]))
+    )
+    check_risk(settings, instrument, body.quantity, body.limit_price, open_orders or 0)
+
+    now = datetime.now(UTC)
+    order = Order(
+        id=str(uuid.uuid4()),
+        user_id=caller.caller_id,
+        isin=body.isin,
+        side=body.side.value,
+        order_type=body.order_type.value,
+        quantity=body.quantity,
+        limit_price=body.limit_price,
+        currency=instrument.currency,
+        filled_quantity=Decimal(0),
+        average_fill_price=None,
+        status=OrderStatus.NEW.value,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    _publish(session, settings, order, "OrderCreated")
+    response_body = jsonable_encoder(OrderOut.model_validate(order))
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyRecord(
+                caller_id=caller.caller_id,
+                key=idempotency_key,
+                request_hash=request_hash,
+                status_code=201,
+                response_body=json.dumps(response_body),
+                created_at=now,
+            )
+        )
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer as it did.
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        record = session.get(IdempotencyRecord, (caller.caller_id, idempotency_key))
+        if record is None:
+            raise
+        return _replay(record, request_hash)
+    _dispatch_after_commit(background, request, settings)
+    return JSONResponse(
+        response_body, status_code=201, headers={"Location": f"/v1/orders/{order.id}"}
+    )
+
+
+@router.get("", summary="List orders")
+def list_orders(
+    *,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(require_roles(*ANY_ROLE))],
+    order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
+    isin: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{12}$")] = None,
+    user_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> OrderPage:
+    stmt = select(Order)
+    if not _is_desk(caller):
+        stmt = stmt.where(Order.user_id == caller.caller_id)
+    elif user_id:
+        stmt = stmt.where(Order.user_id == user_id)
+    if order_status:
+        stmt = stmt.where(Order.status == order_status.value)
+    if isin:
+        stmt = stmt.where(Order.isin == isin)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Order.created_at.desc(), Order.id).limit(limit).offset(offset)
+    )
+    return OrderPage(
+        items=[OrderOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{order_id}", summary="Get an order")
+def get_order(
+    *,
+    order_id: OrderId,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(require_roles(*ANY_ROLE))],
+) -> OrderOut:
+    return OrderOut.model_validate(_load(session, order_id, caller))
+
+
+@router.patch("/{order_id}", summary="Amend quantity and/or limit price")
+def amend_order(
+    *,
+    order_id: OrderId,
+    body: OrderAmend,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    catalog: CatalogDep,
+    caller: Annotated[Caller, Depends(require_roles(Role.TRADER, Role.ADMIN))],
+) -> OrderOut:
+    order = _load(session, order_id, caller)
+    ensure_amendable(OrderStatus(order.status))
+    order_type = OrderType(order.order_type)
+    quantity = body.quantity if body.quantity is not None else order.quantity
+    if body.limit_price is not None and order_type is OrderType.MARKET:
+        raise ProblemError(
+            422, "Order rejected by validation", "Market orders have no limit price to amend."
+        )
+    limit_price = body.limit_price if body.limit_price is not None else order.limit_price
+    if quantity <= order.filled_quantity:
+        raise ProblemError(
+            422,
+            "Order rejected by validation",
+            f"quantity must exceed the filled quantity {order.filled_quantity}.",
+        )
+    instrument = check_instrument(catalog.get(order.isin), order.isin)
+    check_price_rules(instrument, order_type, limit_price)
+    check_risk(settings, instrument, quantity - order.filled_quantity, limit_price, None)
+    order.quantity = quantity
+    order.limit_price = limit_price
+    order.updated_at = datetime.now(UTC)
+    _publish(session, settings, order, "OrderAmended")
+    _commit(session)
+    _dispatch_after_commit(background, request, settings)
+    return OrderOut.model_validate(order)
+
+
+def _transition(
+    session: Session,
+    settings: OrdersSettings,
+    order: Order,
+    target: OrderStatus,
+    *,
+    event_type: str,
+    reason: str | None = None,
+) -> None:
+    ensure_transition(OrderStatus(order.status), target)
+    order.status = target.value
+    order.reject_reason = reason
+    order.updated_at = datetime.now(UTC)
+    _publish(session, settings, order, event_type)
+    _commit(session)
+
+
+@router.post("/{order_id}/cancel", summary="Cancel an open order")
+def cancel_order(
+    *,
+    order_id: OrderId,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Annotated[Caller, Depends(require_roles(Role.TRADER, Role.RISK_MANAGER, Role.ADMIN))],
+) -> OrderOut:
+    order = _load(session, order_id, caller)
+    _transition(session, settings, order, OrderStatus.CANCELLED, event_type="OrderCancelled")
+    _dispatch_after_commit(background, request, settings)
+    return OrderOut.model_validate(order)
+
+
+@router.post("/{order_id}/accept", summary="Accept a NEW order (worker / venue)")
+def accept_order(
+    *,
+    order_id: OrderId,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Annotated[Caller, Depends(require_roles(Role.ADMIN))],
+) -> OrderOut:
+    order = _load(session, order_id, caller)
+    _transition(session, settings, order, OrderStatus.ACCEPTED, event_type="OrderAccepted")
+    _dispatch_after_commit(background, request, settings)
+    return OrderOut.model_validate(order)
+
+
+@router.post("/{order_id}/reject", summary="Reject an order (worker / venue / risk)")
+def reject_order(
+    *,
+    order_id: OrderId,
+    body: OrderReject,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Annotated[Caller, Depends(require_roles(Role.ADMIN, Role.RISK_MANAGER))],
+) -> OrderOut:
+    order = _load(session, order_id, caller)
+    _transition(
+        session,
+        settings,
+        order,
+        OrderStatus.REJECTED,
+        event_type="OrderRejected",
+        reason=body.reason,
+    )
+    _dispatch_after_commit(background, request, settings)
+    return OrderOut.model_validate(order)
+
+
+@router.post("/{order_id}/fills", summary="Report an execution (simulated venue)")
+def fill_order(
+    *,
+    order_id: OrderId,
+    body: FillCreate,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Annotated[Caller, Depends(require_roles(Role.ADMIN))],
+) -> OrderOut:
+    order = _load(session, order_id, caller)
+    duplicate = session.scalar(
+        select(Fill).where(Fill.order_id == order.id, Fill.venue_fill_id == body.venue_fill_id)
+    )
+    if duplicate is not None:
+        if (duplicate.quantity, duplicate.price) != (body.quantity, body.price):
+            raise ProblemError(
+                409, "Fill id reused", f"venue_fill_id {body.venue_fill_id} has other terms."
+            )
+        return OrderOut.model_validate(order)
+    remaining = order.quantity - order.filled_quantity
+    if body.quantity > remaining:
+        raise ProblemError(422, "Fill exceeds order", f"Only {remaining} remains open.")
+    if order.limit_price is not None:
+        worse = (
+            body.price > order.limit_price
+            if order.side == Side.BUY
+            else body.price < order.limit_price
+        )
+        if worse:
+            raise ProblemError(
+                422,
+                "Fill violates limit",
+                f"Price {body.price} is through the limit {order.limit_price}.",
+            )
+    filled = order.filled_quantity + body.quantity
+    target = OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED
+    ensure_transition(OrderStatus(order.status), target)
+    previous_value = (order.average_fill_price or Decimal(0)) * order.filled_quantity
+    order.average_fill_price = ((previous_value + body.price * body.quantity) / filled).quantize(
+        PRICE_QUANTUM
+    )
+    order.filled_quantity = filled
+    session.add(
+        Fill(
+            order_id=order.id,
+            venue_fill_id=body.venue_fill_id,
+            quantity=body.quantity,
+            price=body.price,
+            executed_at=datetime.now(UTC),
+        )
+    )
+    extra = {
+        "fill": {
+            "venue_fill_id": body.venue_fill_id,
+            "quantity": body.quantity,
+            "price": body.price,
+        }
+    }
+    order.status = target.value
+    order.updated_at = datetime.now(UTC)
+    _publish(session, settings, order, "OrderFilled", extra)
+    _commit(session)
+    _dispatch_after_commit(background, request, settings)
+    return OrderOut.model_validate(order)

@@ -1,0 +1,1 @@
+"""Payments API: settlement instructions for filled orders."""

@@ -1,0 +1,1 @@
+"""Products API: financial instrument reference data (FIRDS-like)."""

@@ -1,0 +1,159 @@
+"""Instrument search, cacheable lookup and admin writes under /v1."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from platform_common.db import open_session
+from platform_common.errors import PROBLEM_RESPONSES, ProblemError
+from platform_common.identifiers import CFI_CATEGORIES
+from platform_common.identity import Caller, Role, require_roles
+from products_service.models import Instrument
+from products_service.schemas import (
+    InstrumentCreate,
+    InstrumentFields,
+    InstrumentOut,
+    InstrumentPage,
+    InstrumentStatus,
+)
+from products_service.settings import ProductsSettings, get_settings
+
+router = APIRouter(prefix="/v1/instruments", tags=["instruments"], responses=PROBLEM_RESPONSES)
+
+IsinPath = Annotated[str, Path(min_length=12, max_length=12, pattern=r"^[A-Z0-9]{12}$")]
+
+
+def get_session(
+    request: Request, settings: Annotated[ProductsSettings, Depends(get_settings)]
+) -> Iterator[Session]:
+    yield from open_session(request, settings)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[ProductsSettings, Depends(get_settings)]
+AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
+
+
+def to_out(instrument: Instrument) -> InstrumentOut:
+    return InstrumentOut.model_validate(
+        {**vars(instrument), "cfi_category": CFI_CATEGORIES[instrument.cfi_code[0]]}
+    )
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@router.get("", summary="Search instruments")
+def search_instruments(
+    *,
+    session: SessionDep,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="ISIN prefix or name fragment")
+    ] = None,
+    cfi_category: Annotated[
+        str | None, Query(pattern=r"^[A-Z]$", description="First CFI letter")
+    ] = None,
+    venue: Annotated[
+        str | None, Query(pattern=r"^[A-Z0-9]{4}$", description="Trading venue MIC")
+    ] = None,
+    instrument_status: Annotated[InstrumentStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> InstrumentPage:
+    stmt = select(Instrument)
+    if q:
+        pattern = _like_escape(q.lower())
+        stmt = stmt.where(
+            func.lower(Instrument.isin).like(f"{pattern}%", escape="\\")
+            | func.lower(Instrument.full_name).like(f"%{pattern}%", escape="\\")
+        )
+    if cfi_category:
+        stmt = stmt.where(Instrument.cfi_code.like(f"{cfi_category}%"))
+    if venue:
+        stmt = stmt.where(Instrument.venue_mic == venue)
+    if instrument_status:
+        stmt = stmt.where(Instrument.status == instrument_status.value)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Instrument.full_name, Instrument.isin).limit(limit).offset(offset)
+    )
+    return InstrumentPage(items=[to_out(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+def _etag(out: InstrumentOut) -> str:
+    digest = hashlib.sha256(out.model_dump_json().encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+@router.get(
+    "/{isin}",
+    summary="Look up an instrument by ISIN (cacheable)",
+    response_model=InstrumentOut,
+    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+)
+def get_instrument(
+    *,
+    isin: IsinPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header(max_length=512)] = None,
+) -> InstrumentOut | Response:
+    instrument = session.get(Instrument, isin)
+    if instrument is None:
+        raise ProblemError(404, "Instrument not found", f"No instrument with ISIN {isin}.")
+    out = to_out(instrument)
+    etag = _etag(out)
+    # public: reference data does not vary by caller, so API Management may cache it.
+    cache_headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={settings.products_cache_max_age_seconds}",
+    }
+    if _etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=cache_headers)
+    response.headers.update(cache_headers)
+    return out
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an instrument (admin)")
+def create_instrument(
+    *, body: InstrumentCreate, session: SessionDep, _caller: AdminDep
+) -> InstrumentOut:
+    if session.get(Instrument, body.isin) is not None:
+        raise ProblemError(409, "Instrument exists", f"ISIN {body.isin} is already registered.")
+    instrument = Instrument(
+        **body.model_dump(mode="python"), version=1, updated_at=datetime.now(UTC)
+    )
+    session.add(instrument)
+    session.commit()
+    return to_out(instrument)
+
+
+@router.put("/{isin}", summary="Replace an instrument's fields (admin)")
+def update_instrument(
+    *, isin: IsinPath, body: InstrumentFields, session: SessionDep, _caller: AdminDep
+) -> InstrumentOut:
+    instrument = session.get(Instrument, isin)
+    if instrument is None:
+        raise ProblemError(404, "Instrument not found", f"No instrument with ISIN {isin}.")
+    for key, value in body.model_dump(mode="python").items():
+        setattr(instrument, key, value)
+    instrument.version += 1
+    instrument.updated_at = datetime.now(UTC)
+    session.commit()
+    return to_out(instrument)

@@ -1,0 +1,19 @@
+"""Products API application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from platform_common.app import create_service_app
+from products_service.api import router
+from products_service.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    return create_service_app(
+        service="products-api",
+        title="Products API",
+        description="Financial instrument reference data (ISIN, CFI, LEI, MIC).",
+        get_settings=get_settings,
+        routers=[router],
+    )

@@ -1,0 +1,107 @@
+"""Request/response models; identifiers are validated with their check digits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from platform_common.identifiers import (
+    is_valid_cfi,
+    is_valid_currency,
+    is_valid_isin,
+    is_valid_lei,
+    is_valid_mic,
+)
+from platform_common.types import PriceOut
+
+
+def _check(predicate_name: str, predicate: Callable[[str], bool]) -> AfterValidator:
+    """Pydantic validator turning a check-digit predicate into a clear 422 message."""
+
+    def validate(value: str) -> str:
+        if not predicate(value):
+            raise ValueError(f"not a valid {predicate_name}")
+        return value
+
+    return AfterValidator(validate)
+
+
+Isin = Annotated[
+    str,
+    Field(min_length=12, max_length=12, examples=["US0378331005"], description="ISO 6166 ISIN"),
+    _check("ISIN (ISO 6166 check digit)", is_valid_isin),
+]
+Lei = Annotated[
+    str,
+    Field(
+        min_length=20, max_length=20, examples=["HWUPKR0MPOU8FGXBT394"], description="ISO 17442 LEI"
+    ),
+    _check("LEI (ISO 17442 mod-97 check)", is_valid_lei),
+]
+Cfi = Annotated[
+    str,
+    Field(min_length=6, max_length=6, examples=["ESVUFR"]),
+    _check("CFI code (ISO 10962)", is_valid_cfi),
+]
+Currency = Annotated[
+    str,
+    Field(min_length=3, max_length=3, examples=["USD"]),
+    _check("ISO 4217 currency", is_valid_currency),
+]
+Mic = Annotated[
+    str, Field(min_length=4, max_length=4, examples=["XNAS"]), _check("ISO 10383 MIC", is_valid_mic)
+]
+Price = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
+
+
+class InstrumentStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class InstrumentFields(BaseModel):
+    """Fields an admin sets; the ISIN is the identity and never changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Annotated[str, Field(min_length=1, max_length=350)]
+    cfi_code: Cfi
+    issuer_lei: Lei
+    currency: Currency
+    venue_mic: Mic
+    tick_size: Price
+    reference_price: Price | None = None
+    status: InstrumentStatus = InstrumentStatus.ACTIVE
+
+
+class InstrumentCreate(InstrumentFields):
+    isin: Isin
+
+
+class InstrumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    isin: str
+    full_name: str
+    cfi_code: str
+    cfi_category: str
+    issuer_lei: str
+    currency: str
+    venue_mic: str
+    tick_size: PriceOut
+    reference_price: PriceOut | None
+    status: InstrumentStatus
+    version: int
+    updated_at: datetime
+
+
+class InstrumentPage(BaseModel):
+    items: list[InstrumentOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,114 @@
+"""Message buses the outbox publishes to: Azure Service Bus, or in-memory locally."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from platform_common.settings import MessagingSettings
+
+SERVICEBUS_SCOPE = "https://servicebus.azure.net/.default"
+EntityKind = Literal["queue", "topic"]
+
+
+@dataclass(frozen=True)
+class BusMessage:
+    """One message; `message_id` is deterministic so Service Bus drops re-sends."""
+
+    message_id: str
+    subject: str
+    body: str
+    correlation_id: str | None = None
+    content_type: str = "application/json"
+
+
+class MessageBus(Protocol):
+    """What the outbox dispatcher and readiness probe need from a bus."""
+
+    def send(self, destination: str, message: BusMessage) -> None: ...
+
+    def is_ready(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class InMemoryBus:
+    """Local bus: keeps messages per destination and, like duplicate detection, drops repeats."""
+
+    messages: dict[str, list[BusMessage]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def send(self, destination: str, message: BusMessage) -> None:
+        with self._lock:
+            bucket = self.messages.setdefault(destination, [])
+            if all(m.message_id != message.message_id for m in bucket):
+                bucket.append(message)
+
+    def is_ready(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        return None
+
+
+class ServiceBusBus:
+    """Azure Service Bus through a managed identity (local auth is disabled on the namespace)."""
+
+    def __init__(self, settings: MessagingSettings, entities: dict[str, EntityKind]) -> None:
+        from azure.identity import DefaultAzureCredential
+        from azure.servicebus import ServiceBusClient
+
+        assert settings.servicebus_fully_qualified_namespace
+        self._credential = DefaultAzureCredential(
+            managed_identity_client_id=settings.azure_client_id
+        )
+        self._client = ServiceBusClient(
+            fully_qualified_namespace=settings.servicebus_fully_qualified_namespace,
+            credential=self._credential,
+        )
+        self._entities = entities
+        self._lock = threading.Lock()
+
+    def _sender(self, destination: str) -> Any:
+        kind = self._entities.get(destination)
+        if kind == "queue":
+            return self._client.get_queue_sender(queue_name=destination)
+        if kind == "topic":
+            return self._client.get_topic_sender(topic_name=destination)
+        raise ValueError(f"unknown Service Bus entity {destination!r}")
+
+    def send(self, destination: str, message: BusMessage) -> None:
+        from azure.servicebus import ServiceBusMessage
+
+        sb_message = ServiceBusMessage(
+            message.body,
+            message_id=message.message_id,
+            subject=message.subject,
+            content_type=message.content_type,
+            correlation_id=message.correlation_id,
+        )
+        with self._lock, self._sender(destination) as sender:
+            sender.send_messages(sb_message)
+
+    def is_ready(self) -> bool:
+        """Readiness = the identity can get a Service Bus token (sending needs Data Sender)."""
+        from azure.core.exceptions import AzureError
+
+        try:
+            self._credential.get_token(SERVICEBUS_SCOPE)
+            return True
+        except AzureError:
+            return False
+
+    def close(self) -> None:
+        self._client.close()
+        self._credential.close()
+
+
+def build_bus(settings: MessagingSettings, entities: dict[str, EntityKind]) -> MessageBus:
+    """Service Bus when a namespace is configured, otherwise the in-memory bus."""
+    if settings.servicebus_fully_qualified_namespace:
+        return ServiceBusBus(settings, entities)
+    return InMemoryBus()

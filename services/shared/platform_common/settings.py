@@ -1,0 +1,96 @@
+"""Settings shared by every service; each service subclasses and caches its own."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["local", "dev", "qa", "staging", "prod"]
+
+
+class ServiceSettings(BaseSettings):
+    """Database, identity and telemetry settings every service reads."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, env_file=None
+    )
+
+    environment: Environment = Field(
+        "local", description="Deployment environment; anything but `local` requires Azure settings."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Root log level."
+    )
+    database_url: str = Field(
+        "sqlite:///./local.db",
+        description="SQLAlchemy URL used when AZURE_SQL_SERVER is not set (local SQLite).",
+    )
+    azure_sql_server: str | None = Field(
+        None,
+        description=(
+            "Azure SQL server FQDN (e.g. sql-x.database.windows.net); enables Entra token auth."
+        ),
+        json_schema_extra={"required_in_azure": True},
+    )
+    azure_sql_database: str | None = Field(
+        None,
+        description="Azure SQL database name.",
+        json_schema_extra={"required_in_azure": True},
+    )
+    sql_odbc_driver: str = Field(
+        "ODBC Driver 18 for SQL Server", description="ODBC driver name installed in the image."
+    )
+    azure_client_id: str | None = Field(
+        None,
+        description="Client id of the user-assigned managed identity used for SQL and Service Bus.",
+        json_schema_extra={"required_in_azure": True},
+    )
+    applicationinsights_connection_string: str | None = Field(
+        None,
+        description="Application Insights connection string; when unset logs are JSON on stdout.",
+        json_schema_extra={"required_in_azure": True},
+    )
+
+    @property
+    def uses_azure_sql(self) -> bool:
+        """True when the service must connect to Azure SQL with an Entra token."""
+        return self.azure_sql_server is not None
+
+    @model_validator(mode="after")
+    def _azure_settings_present(self) -> Self:
+        """Fail at start-up, naming the variables, instead of on the first request."""
+        if self.environment == "local":
+            return self
+        missing = [
+            name.upper()
+            for name, field in type(self).model_fields.items()
+            if isinstance(field.json_schema_extra, dict)
+            and field.json_schema_extra.get("required_in_azure")
+            and getattr(self, name) in (None, "")
+        ]
+        if missing:
+            raise ValueError(
+                f"ENVIRONMENT={self.environment} requires: {', '.join(sorted(missing))}"
+            )
+        return self
+
+
+class MessagingSettings(ServiceSettings):
+    """Settings for services that publish through the transactional outbox."""
+
+    servicebus_fully_qualified_namespace: str | None = Field(
+        None,
+        description=(
+            "Service Bus namespace FQDN (<ns>.servicebus.windows.net); unset = in-memory bus."
+        ),
+        json_schema_extra={"required_in_azure": True},
+    )
+    servicebus_events_topic: str = Field("events-topic", description="Topic for domain events.")
+    outbox_poll_interval_seconds: float = Field(
+        2.0, gt=0, le=300, description="How often unpublished outbox rows are retried."
+    )
+    outbox_batch_size: int = Field(
+        100, gt=0, le=1000, description="Outbox rows published per dispatch pass."
+    )

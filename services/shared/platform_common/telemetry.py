@@ -1,0 +1,55 @@
+"""Application Insights through OpenTelemetry when configured, JSON logs otherwise."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from platform_common.settings import ServiceSettings
+
+_HANDLER_NAME = "platform-json"
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line so Container Apps / Log Analytics can parse fields."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self._service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "service": self._service,
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS})
+        if record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_telemetry(settings: ServiceSettings, service: str) -> None:
+    """Idempotent: safe when several apps are created in one process (tests)."""
+    root = logging.getLogger()
+    root.setLevel(settings.log_level)
+    if settings.applicationinsights_connection_string:
+        from azure.monitor.opentelemetry import configure_azure_monitor
+        from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+
+        # Cloud role name in Application Insights comes from service.name.
+        configure_azure_monitor(
+            connection_string=settings.applicationinsights_connection_string,
+            resource=Resource.create({SERVICE_NAME: service}),
+        )
+        return
+    if any(h.get_name() == _HANDLER_NAME for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(JsonFormatter(service))
+    root.addHandler(handler)

@@ -1,0 +1,34 @@
+"""Helpers the service test suites share (kept in the library so they are typed and reused)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+
+def alembic_config(service_dir: Path, url: str | None) -> Config:
+    """Alembic config for a service directory, pointing at `url` when given."""
+    cfg = Config(str(service_dir / "alembic.ini"))
+    cfg.set_main_option("script_location", str(service_dir / "migrations"))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def migrated_sqlite(service_dir: Path, template: Path, target: Path) -> str:
+    """Copy a once-migrated template DB to `target` (fast per-test isolation)."""
+    if not template.exists():
+        command.upgrade(alembic_config(service_dir, f"sqlite:///{template}"), "head")
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+def caller_headers(caller_id: str, *roles: str) -> dict[str, str]:
+    """Headers API Management forwards for an authenticated caller."""
+    headers = {"X-Caller-Id": caller_id}
+    if roles:
+        headers["X-Caller-Roles"] = ",".join(roles)
+    return headers

@@ -1,0 +1,120 @@
+"""Outbox: same-transaction writes, rollback together, retry on bus failure, stable ids."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, create_engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from platform_common.messaging import BusMessage, InMemoryBus
+from platform_common.outbox import DomainEvent, OutboxDispatcher, enqueue, outbox_table
+
+
+class FlakyBus(InMemoryBus):
+    """Fails the first `failures` sends, like a throttled or unreachable namespace."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def send(self, destination: str, message: BusMessage) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("namespace unreachable")
+        super().send(destination, message)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> tuple[sessionmaker[Session], Table, Table]:
+    metadata = MetaData()
+    things = Table("things", metadata, Column("id", String(10), primary_key=True))
+    box = outbox_table(metadata)
+    engine = create_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+    metadata.create_all(engine)
+    return sessionmaker(engine), things, box
+
+
+def count(factory: sessionmaker[Session], table: Table) -> int:
+    with factory() as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def event(version: int = 1) -> DomainEvent:
+    return DomainEvent("ThingCreated", "t1", version, {"name": "thing"})
+
+
+def test_outbox_rows_commit_with_the_change(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, things, box = store
+    with factory() as session:
+        session.execute(insert(things).values(id="t1"))
+        enqueue(session, box, event(), ["q", "topic"])
+        session.commit()
+    assert count(factory, things) == 1
+    assert count(factory, box) == 2
+
+
+def test_failure_rolls_back_change_and_outbox_together(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, things, box = store
+    with factory() as session:
+        session.execute(insert(things).values(id="t1"))
+        enqueue(session, box, event(), ["topic"])
+        with pytest.raises(IntegrityError):  # same message id twice -> unique violation
+            enqueue(session, box, event(), ["topic"])
+        session.rollback()
+    assert count(factory, things) == 0
+    assert count(factory, box) == 0
+
+
+def test_dispatcher_retries_and_marks_published(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, _things, box = store
+    with factory() as session:
+        enqueue(session, box, event(1), ["topic"])
+        enqueue(session, box, event(2), ["topic"])
+        session.commit()
+    bus = FlakyBus(failures=1)
+    dispatcher = OutboxDispatcher(factory, box, bus)
+    assert dispatcher.dispatch_pending() == 1
+    with factory() as session:
+        failed = session.execute(select(box).where(box.c.published_at.is_(None))).one()
+    assert failed.attempts == 1
+    assert "unreachable" in failed.last_error
+    assert dispatcher.dispatch_pending() == 1
+    assert dispatcher.dispatch_pending() == 0
+    assert [json.loads(m.body)["aggregate_version"] for m in bus.messages["topic"]] == [2, 1]
+
+
+def test_message_ids_are_deterministic_and_deduplicated() -> None:
+    assert event(1).message_id == event(1).message_id
+    assert event(1).message_id != event(2).message_id
+    bus = InMemoryBus()
+    message = BusMessage(event(1).message_id, "ThingCreated", event(1).body())
+    bus.send("topic", message)
+    bus.send("topic", message)
+    assert len(bus.messages["topic"]) == 1
+
+
+def test_concurrent_pass_skips_instead_of_double_sending(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, _things, box = store
+    with factory() as session:
+        enqueue(session, box, event(1), ["topic"])
+        session.commit()
+    lock = threading.Lock()
+    bus = InMemoryBus()
+    dispatcher = OutboxDispatcher(factory, box, bus, lock=lock)
+    with lock:  # another pass is running
+        assert dispatcher.dispatch_pending() == 0
+    assert dispatcher.dispatch_pending() == 1
+    assert len(bus.messages["topic"]) == 1

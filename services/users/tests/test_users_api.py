@@ -1,0 +1,86 @@
+"""Users API: accounts, roles, the forwarded caller identity and RBAC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from platform_common.testing import caller_headers
+
+ADMIN = caller_headers("ada", "admin")
+TOM: dict[str, Any] = {
+    "id": "tom",
+    "display_name": "Tom Trader",
+    "email": "tom@example.com",
+    "roles": ["trader", "viewer", "trader"],
+}
+
+
+def test_create_get_and_update_roles(users_client: TestClient) -> None:
+    created = users_client.post("/v1/users", json=TOM, headers=ADMIN)
+    assert created.status_code == 201
+    assert created.json()["roles"] == ["trader", "viewer"]
+    own = users_client.get("/v1/users/tom", headers=caller_headers("tom", "trader"))
+    assert own.status_code == 200
+    updated = users_client.put(
+        "/v1/users/tom/roles", json={"roles": ["risk_manager"]}, headers=ADMIN
+    )
+    assert updated.json()["roles"] == ["risk_manager"]
+    listed = users_client.get("/v1/users", params={"role": "risk_manager"}, headers=ADMIN).json()
+    assert [u["id"] for u in listed["items"]] == ["tom"]
+    assert users_client.get("/v1/users", params={"role": "risk"}, headers=ADMIN).status_code == 422
+
+
+def test_me_reflects_gateway_headers(users_client: TestClient) -> None:
+    users_client.post("/v1/users", json=TOM, headers=ADMIN)
+    me = users_client.get("/v1/me", headers=caller_headers("tom", "trader", "bogus")).json()
+    assert me["caller_id"] == "tom"
+    assert me["forwarded_roles"] == ["trader"]
+    assert me["account"]["email"] == "tom@example.com"
+    stranger = users_client.get("/v1/me", headers=caller_headers("zed")).json()
+    assert stranger["account"] is None
+    assert stranger["forwarded_roles"] == []
+    anonymous = users_client.get("/v1/me")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Basic")
+
+
+def test_rbac(users_client: TestClient) -> None:
+    assert users_client.post("/v1/users", json=TOM).status_code == 401
+    assert (
+        users_client.post(
+            "/v1/users", json=TOM, headers=caller_headers("tom", "trader")
+        ).status_code
+        == 403
+    )
+    users_client.post("/v1/users", json=TOM, headers=ADMIN)
+    other = users_client.get("/v1/users/tom", headers=caller_headers("tina", "trader"))
+    assert other.status_code == 403
+    assert users_client.get("/v1/users/nobody", headers=ADMIN).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        dict(TOM, email="not-an-email"),
+        dict(TOM, roles=[]),
+        dict(TOM, roles=["superuser"]),
+        dict(TOM, id="has space"),
+        dict(TOM, unexpected=True),
+    ],
+)
+def test_invalid_user_is_422_and_not_written(
+    users_client: TestClient, body: dict[str, Any]
+) -> None:
+    response = users_client.post("/v1/users", json=body, headers=ADMIN)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert users_client.get("/v1/users", headers=ADMIN).json()["total"] == 0
+
+
+def test_duplicate_is_409(users_client: TestClient) -> None:
+    assert users_client.post("/v1/users", json=TOM, headers=ADMIN).status_code == 201
+    duplicate_email = dict(TOM, id="tom2")
+    assert users_client.post("/v1/users", json=duplicate_email, headers=ADMIN).status_code == 409

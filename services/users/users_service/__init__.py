@@ -1,0 +1,1 @@
+"""Users API: accounts, role assignments and the caller's identity."""

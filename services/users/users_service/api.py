@@ -1,0 +1,121 @@
+"""User account routes under /v1, plus /v1/me for the forwarded caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from platform_common.db import open_session
+from platform_common.errors import PROBLEM_RESPONSES, ProblemError
+from platform_common.identity import Caller, Role, get_caller, require_roles
+from users_service.models import User
+from users_service.schemas import CallerOut, RolesUpdate, UserCreate, UserOut, UserPage
+from users_service.settings import UsersSettings, get_settings
+
+router = APIRouter(prefix="/v1", tags=["users"], responses=PROBLEM_RESPONSES)
+
+
+def get_session(
+    request: Request, settings: Annotated[UsersSettings, Depends(get_settings)]
+) -> Iterator[Session]:
+    yield from open_session(request, settings)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
+UserIdPath = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+def to_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        display_name=user.display_name,
+        email=user.email,
+        roles=[Role(r) for r in user.roles.split(",") if r],
+        active=user.active,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+
+
+@router.get("/me", summary="The caller identity forwarded by the gateway")
+def me(session: SessionDep, caller: Annotated[Caller, Depends(get_caller)]) -> CallerOut:
+    user = session.get(User, caller.caller_id)
+    return CallerOut(
+        caller_id=caller.caller_id,
+        forwarded_roles=sorted(caller.roles),
+        account=to_out(user) if user else None,
+    )
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create an account (admin)")
+def create_user(body: UserCreate, session: SessionDep, _caller: AdminDep) -> UserOut:
+    clash = session.scalar(select(User).where(or_(User.id == body.id, User.email == body.email)))
+    if clash is not None:
+        raise ProblemError(409, "User exists", "A user with this id or e-mail already exists.")
+    now = datetime.now(UTC)
+    user = User(
+        id=body.id,
+        display_name=body.display_name,
+        email=body.email,
+        roles=",".join(r.value for r in body.roles),
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.commit()
+    return to_out(user)
+
+
+@router.get("/users", summary="List accounts (admin, risk_manager)")
+def list_users(
+    *,
+    session: SessionDep,
+    _caller: Annotated[Caller, Depends(require_roles(Role.ADMIN, Role.RISK_MANAGER))],
+    role: Role | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> UserPage:
+    stmt = select(User)
+    if role is not None:
+        # Roles are stored comma-joined; wrap both sides in commas to match whole names.
+        stmt = stmt.where(("," + User.roles + ",").like(f"%,{role.value},%"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(User.id).limit(limit).offset(offset))
+    return UserPage(items=[to_out(u) for u in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/users/{user_id}", summary="Get an account (admin, risk_manager, or the user)")
+def get_user(
+    *, user_id: UserIdPath, session: SessionDep, caller: Annotated[Caller, Depends(get_caller)]
+) -> UserOut:
+    if caller.caller_id != user_id and not caller.has_any(
+        frozenset({Role.ADMIN, Role.RISK_MANAGER})
+    ):
+        raise ProblemError(
+            403, "Forbidden", "Only admins, risk managers or the user may read an account."
+        )
+    user = session.get(User, user_id)
+    if user is None:
+        raise ProblemError(404, "User not found", f"No user {user_id}.")
+    return to_out(user)
+
+
+@router.put("/users/{user_id}/roles", summary="Replace roles / activation (admin)")
+def set_roles(
+    *, user_id: UserIdPath, body: RolesUpdate, session: SessionDep, _caller: AdminDep
+) -> UserOut:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ProblemError(404, "User not found", f"No user {user_id}.")
+    user.roles = ",".join(r.value for r in body.roles)
+    user.active = body.active
+    user.updated_at = datetime.now(UTC)
+    session.commit()
+    return to_out(user)
