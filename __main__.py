@@ -4,6 +4,7 @@ import pulumi
 
 from config.settings import SettingsError, read_stack_settings
 from infra.core import Core, CoreArgs, Namer, base_tags
+from infra.database import Database, DatabaseArgs, SqlAdmin
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
 from infra.security import Security, SecurityArgs
@@ -34,6 +35,13 @@ networking = Networking(
     ),
 )
 
+# Operator ranges plus the platform's own egress address: what data services admit where
+# they have no private endpoint.
+public_allow_list: list[pulumi.Input[str]] = [
+    *deployment.allowed_ip_ranges,
+    *([networking.egress_public_ip] if networking.egress_public_ip is not None else []),
+]
+
 # 3. Observability: the workspace every later layer sends diagnostics and alerts to. It comes
 #    before security (seed 003 has it after) because the Key Vault's logs need a destination.
 observability = Observability(
@@ -60,15 +68,39 @@ security = Security(
         namer=namer,
         tags=tags,
         name_suffix=core.name_suffix,
-        allowed_ip_ranges=[
-            *deployment.allowed_ip_ranges,
-            *([networking.egress_public_ip] if networking.egress_public_ip is not None else []),
-        ],
+        allowed_ip_ranges=public_allow_list,
         private_endpoint_site=networking.private_endpoint_site,
         workspace_id=observability.workspace_id,
         app_insights_id=observability.app_insights_id,
     ),
 )
+
+# 5. Database: Azure SQL, Entra-only, private where the environment says so.
+database = None
+if env.features.enable_sql_database:
+    database = Database(
+        "database",
+        DatabaseArgs(
+            resource_group_name=core.resource_group_name,
+            location=deployment.location,
+            env=env,
+            namer=namer,
+            tags=tags,
+            name_suffix=core.name_suffix,
+            tenant_id=security.tenant_id,
+            admin=(
+                SqlAdmin(deployment.sql_admin_login, deployment.sql_admin_object_id, "Group")
+                if deployment.sql_admin_login and deployment.sql_admin_object_id
+                else SqlAdmin("platform-deployer", security.deployer_object_id, None)
+            ),
+            allowed_ip_ranges=public_allow_list,
+            identities=security.identities,
+            private_endpoint_site=networking.private_endpoint_site,
+            workspace_id=observability.workspace_id,
+            alerts=observability.alert_context,
+            alert_emails=deployment.alert_emails,
+        ),
+    )
 
 pulumi.export("environment", env.environment)
 pulumi.export("location", deployment.location)
@@ -77,6 +109,10 @@ pulumi.export("feature_flags", env.features.model_dump())
 pulumi.export("vnet_id", networking.vnet_id)
 pulumi.export("log_analytics_workspace_id", observability.workspace_id)
 pulumi.export("key_vault_uri", security.key_vault_uri)
+if database is not None:
+    pulumi.export("sql_server_fqdn", database.server_fqdn)
+    pulumi.export("sql_database_name", database.database_name)
+    pulumi.export("database_identities", database.database_identities)
 pulumi.export(
     "workload_client_ids",
     {workload.value: identity.client_id for workload, identity in security.identities.items()},

@@ -332,6 +332,9 @@ class DatabaseSettings(_Model):
     backup_retention_days: Annotated[int, Field(ge=1, le=35)]
     long_term_retention_weeks: Annotated[int, Field(ge=0, le=520)] = 0
     zone_redundant: bool = False
+    backup_storage_redundancy: Literal["Local", "Zone", "Geo"] = "Local"
+    # Microsoft Defender for SQL (threat alerts and vulnerability assessment).
+    enable_defender: bool = False
 
 
 class EtlSettings(_Model):
@@ -555,7 +558,7 @@ def _staging() -> EnvironmentSettings:
             front_door=FrontDoorSku.STANDARD,
             redis="Balanced_B0",
         ),
-        database=DatabaseSettings(backup_retention_days=14),
+        database=DatabaseSettings(backup_retention_days=14, enable_defender=True),
         etl=EtlSettings(delete_after_days=180, soft_delete_days=14),
     )
 
@@ -603,7 +606,13 @@ def _prod() -> EnvironmentSettings:
             front_door=FrontDoorSku.PREMIUM,
             redis="Balanced_B1",
         ),
-        database=DatabaseSettings(backup_retention_days=35, long_term_retention_weeks=52),
+        database=DatabaseSettings(
+            backup_retention_days=35,
+            long_term_retention_weeks=52,
+            # Restores survive the loss of the region.
+            backup_storage_redundancy="Geo",
+            enable_defender=True,
+        ),
         # Seven years: MiFID II record keeping for order and reference data.
         etl=EtlSettings(delete_after_days=2555, soft_delete_days=30),
     )
@@ -622,6 +631,19 @@ class DeploymentSettings(_Model):
     alert_emails: tuple[Email, ...] = ()
     allowed_ip_ranges: tuple[AllowedIpRange, ...] = ()
     custom_domain: DomainName | None = None
+    # Microsoft Entra admin of the SQL server (a group, ideally). Unset: the identity that
+    # runs `pulumi up` becomes admin, so the pipeline can create the contained users.
+    sql_admin_login: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    sql_admin_object_id: Guid | None = None
+
+    @model_validator(mode="after")
+    def _sql_admin_complete(self) -> Self:
+        if (self.sql_admin_login is None) != (self.sql_admin_object_id is None):
+            raise ValueError(
+                "platform:sqlAdminLogin and platform:sqlAdminObjectId go together: set both "
+                "(an Entra group's display name and object id) or neither"
+            )
+        return self
 
     @property
     def region_code(self) -> str:

@@ -84,7 +84,11 @@ def test_vault_sends_diagnostics_to_the_workspace(stack: str) -> None:
 def test_prod_vault_is_protected_and_locked(stack: str) -> None:
     run = stack_run(stack)
     vault = run.one(VAULT)
-    locks = run.by_type("azure-native:authorization:ManagementLockByScope")
+    locks = [
+        lock
+        for lock in run.by_type("azure-native:authorization:ManagementLockByScope")
+        if lock.inputs["scope"] == vault.id
+    ]
     if stack == "prod":
         assert vault.protect is True
         (lock,) = locks

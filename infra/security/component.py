@@ -56,6 +56,8 @@ class Security(pulumi.ComponentResource):
     """Subscription of the deployment, for role definition ids in later layers."""
     tenant_id: pulumi.Output[str]
     """Microsoft Entra tenant the identities and vault belong to."""
+    deployer_object_id: pulumi.Output[str]
+    """Object id of the identity running `pulumi up` (default SQL Entra admin)."""
     waf_policy_id: pulumi.Output[str] | None
     """Front Door WAF policy, where the environment has Front Door."""
 
@@ -68,6 +70,7 @@ class Security(pulumi.ComponentResource):
         client = authorization.get_client_config_output()
         self.subscription_id = client.subscription_id
         self.tenant_id = client.tenant_id
+        self.deployer_object_id = client.object_id
 
         vault = create_key_vault(
             name,

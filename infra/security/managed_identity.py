@@ -31,6 +31,7 @@ class WorkloadIdentity:
     """What later layers need of an identity: attach it, grant it, and tell code its client id."""
 
     id: pulumi.Output[str]
+    name: pulumi.Output[str]
     principal_id: pulumi.Output[str]
     client_id: pulumi.Output[str]
 
@@ -55,6 +56,9 @@ def create_identities(
             opts=pulumi.ResourceOptions(parent=parent),
         )
         identities[workload] = WorkloadIdentity(
-            id=identity.id, principal_id=identity.principal_id, client_id=identity.client_id
+            id=identity.id,
+            name=identity.name,
+            principal_id=identity.principal_id,
+            client_id=identity.client_id,
         )
     return identities

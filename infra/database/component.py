@@ -1,0 +1,179 @@
+"""The database layer: Azure SQL server and database, private and Entra-only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from config.settings import EnvironmentSettings, SubnetName
+from infra.core.naming import Namer
+from infra.core.tags import layer_tags
+from infra.database.grants import DATABASE_ROLES
+from infra.database.sql_database import create_database
+from infra.database.sql_server import (
+    SqlAdmin,
+    add_auditing_and_defender,
+    add_firewall_rules,
+    create_sql_server,
+)
+from infra.networking.private_endpoints import (
+    PrivateEndpointSite,
+    PrivateLink,
+    add_private_endpoint,
+)
+from infra.observability.alerts import AlertContext, sql_alerts
+from infra.observability.diagnostics import add_diagnostic_setting
+from infra.security.managed_identity import Workload, WorkloadIdentity
+
+DATABASE_ROLE = "app"
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    """What the database layer needs from settings and the layers before it."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    env: EnvironmentSettings
+    namer: Namer
+    tags: Mapping[str, str]
+    name_suffix: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+    admin: SqlAdmin
+    # Where there is no private endpoint: operator ranges and the platform's NAT egress IP.
+    allowed_ip_ranges: Sequence[pulumi.Input[str]]
+    identities: Mapping[Workload, WorkloadIdentity]
+    private_endpoint_site: PrivateEndpointSite | None
+    workspace_id: pulumi.Input[str]
+    alerts: AlertContext
+    alert_emails: Sequence[str]
+
+
+class Database(pulumi.ComponentResource):
+    """Azure SQL with no password anywhere; workloads connect with their managed identity."""
+
+    server_id: pulumi.Output[str]
+    """ARM id of the logical server."""
+    server_fqdn: pulumi.Output[str]
+    """<server>.database.windows.net, which services put in their connection settings."""
+    database_name: pulumi.Output[str]
+    """Name of the platform's database."""
+    database_id: pulumi.Output[str]
+    """ARM id of the database."""
+    database_identities: dict[str, dict[str, pulumi.Output[str]]]
+    """Workloads that get a contained user: identity name and principal id (for grants.py)."""
+
+    def __init__(
+        self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:database:Database", name, None, opts)
+        env, namer = args.env, args.namer
+        tags = layer_tags(args.tags, "database")
+        private = env.security.enable_private_endpoints
+        protect = env.security.protect_data
+
+        server = create_sql_server(
+            name,
+            azure_name=namer.unique_name("sql_server", args.name_suffix),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tenant_id=args.tenant_id,
+            admin=args.admin,
+            private=private,
+            protect=protect,
+            tags=tags,
+            parent=self,
+        )
+        if private and args.private_endpoint_site is not None:
+            add_private_endpoint(
+                f"{name}-sql",
+                args.private_endpoint_site,
+                service=PrivateLink.SQL,
+                target_resource_id=server.id,
+                azure_name=namer.name("private_endpoint", role="sql"),
+                subnet=SubnetName.DATA,
+                tags=tags,
+                parent=self,
+            )
+        else:
+            add_firewall_rules(
+                name,
+                server=server,
+                resource_group_name=args.resource_group_name,
+                allowed=args.allowed_ip_ranges,
+            )
+        add_auditing_and_defender(
+            name,
+            server=server,
+            resource_group_name=args.resource_group_name,
+            defender=env.database.enable_defender,
+            alert_emails=args.alert_emails,
+        )
+        # Audit events reach Log Analytics through the master database's diagnostic setting.
+        add_diagnostic_setting(
+            f"{name}-sql-audit-diag",
+            target_resource_id=pulumi.Output.concat(server.id, "/databases/master"),
+            workspace_id=args.workspace_id,
+            parent=server,
+            metrics=False,
+        )
+
+        database = create_database(
+            name,
+            server=server,
+            azure_name=namer.name("sql_database", role=DATABASE_ROLE),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=env.skus.sql_database,
+            settings=env.database,
+            protect=protect,
+            tags=tags,
+            parent=self,
+        )
+        add_diagnostic_setting(
+            f"{name}-sqldb-diag",
+            target_resource_id=database.id,
+            workspace_id=args.workspace_id,
+            parent=database,
+        )
+        sql_alerts(
+            f"{name}-sqldb-alerts",
+            context=args.alerts,
+            database_id=database.id,
+            parent=self,
+            tags=tags,
+        )
+        if protect:
+            for target, resource in (("sql", server), ("sqldb", database)):
+                authorization.ManagementLockByScope(
+                    f"{name}-{target}-lock",
+                    lock_name="do-not-delete",
+                    scope=resource.id,
+                    level="CanNotDelete",
+                    notes="Production data: remove this lock deliberately before any deletion.",
+                    opts=pulumi.ResourceOptions(parent=resource),
+                )
+
+        self.server_id = server.id
+        self.server_fqdn = server.fully_qualified_domain_name
+        self.database_name = database.name
+        self.database_id = database.id
+        self.database_identities = {
+            workload: {
+                "name": args.identities[Workload(workload)].name,
+                "principal_id": args.identities[Workload(workload)].principal_id,
+            }
+            for workload in DATABASE_ROLES
+        }
+        self.register_outputs(
+            {
+                "server_id": self.server_id,
+                "server_fqdn": self.server_fqdn,
+                "database_name": self.database_name,
+                "database_id": self.database_id,
+                "database_identities": self.database_identities,
+            }
+        )
