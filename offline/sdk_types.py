@@ -136,11 +136,7 @@ def _check_value(urn: str, typ: Any, value: Any, path: str, problems: list[Input
         if len(members) == 1:
             _check_value(urn, members[0], value, path, problems)
             return
-        # A union of shapes (e.g. str | enum, or several input types): check against an
-        # input type only when exactly one member is an input type and the value is an object.
-        objects = [m for m in members if isinstance(m, type) and pulumi_types.is_input_type(m)]
-        if len(objects) == 1 and isinstance(value, collections.abc.Mapping):
-            _check_object(urn, objects[0], value, path, problems)
+        _check_union(urn, members, value, path, problems)
         return
     if origin in (collections.abc.Sequence, list, typing.Sequence):
         (item_type,) = typing.get_args(typ) or (Any,)
@@ -156,6 +152,24 @@ def _check_value(urn: str, typ: Any, value: Any, path: str, problems: list[Input
         return
     if isinstance(typ, type) and pulumi_types.is_input_type(typ):
         _check_object(urn, typ, value, path, problems)
+
+
+def _check_union(
+    urn: str, members: list[Any], value: Any, path: str, problems: list[InputProblem]
+) -> None:
+    """A union of shapes (str | enum, or several input types such as firewall rule kinds):
+    an object must fit at least one of the input types; report against the closest."""
+    objects = [m for m in members if isinstance(m, type) and pulumi_types.is_input_type(m)]
+    if not objects or not isinstance(value, collections.abc.Mapping):
+        return
+    attempts = []
+    for member in objects:
+        found: list[InputProblem] = []
+        _check_object(urn, member, value, path, found)
+        if not found:
+            return
+        attempts.append(found)
+    problems.extend(min(attempts, key=len))
 
 
 def _is_plumbing(member: Any) -> bool:

@@ -134,3 +134,22 @@ def test_random_results_are_stable_per_stack() -> None:
     first = _run(program).one("random:index/randomString:RandomString").outputs["result"]
     second = _run(program).one("random:index/randomString:RandomString").outputs["result"]
     assert first == second and len(first) == 6
+
+
+def test_union_of_input_types_is_checked_against_the_closest_member() -> None:
+    def inputs(rule_key: str) -> dict[str, object]:
+        return {
+            "firewallPolicyName": "p",
+            "resourceGroupName": "rg",
+            "ruleCollections": [
+                {
+                    "ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+                    "rules": [{"ruleType": "ApplicationRule", rule_key: ["api.gleif.org"]}],
+                }
+            ],
+        }
+
+    token = "azure-native:network:FirewallPolicyRuleCollectionGroup"
+    assert check_resource_inputs("urn", token, inputs("targetFqdns")) == []
+    problems = check_resource_inputs("urn", token, inputs("targetFqdn"))
+    assert [p.path for p in problems] == ["ruleCollections[0].rules[0].targetFqdn"]
