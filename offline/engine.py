@@ -321,6 +321,11 @@ def _run_isolated(
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     finally:
+        # A failed program leaves registrations in flight; end them before closing the loop.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
     return ProgramRun(

@@ -162,14 +162,14 @@ def _check_union(
     objects = [m for m in members if isinstance(m, type) and pulumi_types.is_input_type(m)]
     if not objects or not isinstance(value, collections.abc.Mapping):
         return
-    attempts = []
+    attempts: list[list[InputProblem]] = []
     for member in objects:
         found: list[InputProblem] = []
         _check_object(urn, member, value, path, found)
         if not found:
             return
         attempts.append(found)
-    problems.extend(min(attempts, key=len))
+    problems.extend(sorted(attempts, key=len)[0])
 
 
 def _is_plumbing(member: Any) -> bool:
