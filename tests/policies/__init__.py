@@ -1,0 +1,1 @@
+"""Shared builders for the policy pack tests."""
