@@ -2,11 +2,14 @@
 
 import pulumi
 
-from config.settings import SettingsError, read_stack_settings
+from config.settings import SettingsError, SubnetName, read_stack_settings
 from infra.core import Core, CoreArgs, Namer, base_tags
+from infra.cosmos import Cosmos, CosmosArgs
 from infra.database import Database, DatabaseArgs, SqlAdmin
+from infra.etl import Etl, EtlArgs
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
+from infra.redis import Redis, RedisArgs
 from infra.security import Security, SecurityArgs
 
 try:
@@ -23,27 +26,8 @@ namer = Namer(deployment.workload, env.environment, deployment.region_code)
 # 1. Core: resource group, naming suffix.
 core = Core("core", CoreArgs(location=deployment.location, namer=namer, tags=tags))
 
-# 2. Networking: VNet, subnets and NSGs, NAT, private DNS; DDoS and firewall where set.
-networking = Networking(
-    "networking",
-    NetworkingArgs(
-        resource_group_name=core.resource_group_name,
-        location=deployment.location,
-        env=env,
-        namer=namer,
-        tags=tags,
-    ),
-)
-
-# Operator ranges plus the platform's own egress address: what data services admit where
-# they have no private endpoint.
-public_allow_list: list[pulumi.Input[str]] = [
-    *deployment.allowed_ip_ranges,
-    *([networking.egress_public_ip] if networking.egress_public_ip is not None else []),
-]
-
-# 3. Observability: the workspace every later layer sends diagnostics and alerts to. It comes
-#    before security (seed 003 has it after) because the Key Vault's logs need a destination.
+# 2. Observability: the workspace every later layer sends diagnostics and alerts to. Seed 003
+#    puts it after security; it comes first because every resource's logs need a destination.
 observability = Observability(
     "observability",
     ObservabilityArgs(
@@ -57,6 +41,26 @@ observability = Observability(
         environment=env.environment,
     ),
 )
+
+# 3. Networking: VNet, subnets and NSGs, NAT, private DNS; DDoS and firewall where set.
+networking = Networking(
+    "networking",
+    NetworkingArgs(
+        resource_group_name=core.resource_group_name,
+        location=deployment.location,
+        env=env,
+        namer=namer,
+        tags=tags,
+        workspace_id=observability.workspace_id,
+    ),
+)
+
+# Operator ranges plus the platform's own egress address: what data services admit where
+# they have no private endpoint.
+public_allow_list: list[pulumi.Input[str]] = [
+    *deployment.allowed_ip_ranges,
+    *([networking.egress_public_ip] if networking.egress_public_ip is not None else []),
+]
 
 # 4. Security: Key Vault, workload identities and their grants, Front Door WAF policy.
 security = Security(
@@ -102,6 +106,68 @@ if env.features.enable_sql_database:
         ),
     )
 
+# 6. ETL: staging blob storage for the workers' files; Data Factory where flagged (dev).
+etl = Etl(
+    "etl",
+    EtlArgs(
+        resource_group_name=core.resource_group_name,
+        location=deployment.location,
+        env=env,
+        namer=namer,
+        tags=tags,
+        name_suffix=core.name_suffix,
+        allowed_ip_ranges=public_allow_list,
+        # Same-region storage ignores IP rules: the workloads come in by service endpoint.
+        allowed_subnet_ids=(
+            []
+            if env.security.enable_private_endpoints
+            else [
+                networking.subnet_ids[SubnetName.FUNCTIONS],
+                networking.subnet_ids[SubnetName.APP],
+            ]
+        ),
+        identities=security.identities,
+        subscription_id=security.subscription_id,
+        private_endpoint_site=networking.private_endpoint_site,
+        workspace_id=observability.workspace_id,
+    ),
+)
+
+# 7. Optional stores, by feature flag: Azure Managed Redis (dev, prod), Cosmos DB (dev).
+redis = None
+if env.features.enable_redis:
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            resource_group_name=core.resource_group_name,
+            location=deployment.location,
+            env=env,
+            namer=namer,
+            tags=tags,
+            name_suffix=core.name_suffix,
+            identities=security.identities,
+            private_endpoint_site=networking.private_endpoint_site,
+            workspace_id=observability.workspace_id,
+        ),
+    )
+cosmos = None
+if env.features.enable_cosmos_db:
+    cosmos = Cosmos(
+        "cosmos",
+        CosmosArgs(
+            resource_group_name=core.resource_group_name,
+            location=deployment.location,
+            env=env,
+            namer=namer,
+            tags=tags,
+            name_suffix=core.name_suffix,
+            allowed_ip_ranges=public_allow_list,
+            identities=security.identities,
+            private_endpoint_site=networking.private_endpoint_site,
+            workspace_id=observability.workspace_id,
+        ),
+    )
+
 pulumi.export("environment", env.environment)
 pulumi.export("location", deployment.location)
 pulumi.export("resource_group_name", core.resource_group_name)
@@ -113,6 +179,13 @@ if database is not None:
     pulumi.export("sql_server_fqdn", database.server_fqdn)
     pulumi.export("sql_database_name", database.database_name)
     pulumi.export("database_identities", database.database_identities)
+pulumi.export("etl_storage_account_name", etl.storage_account_name)
+pulumi.export("etl_blob_endpoint", etl.blob_endpoint)
+if redis is not None:
+    pulumi.export("redis_host_name", redis.host_name)
+    pulumi.export("redis_port", redis.port)
+if cosmos is not None:
+    pulumi.export("cosmos_endpoint", cosmos.endpoint)
 pulumi.export(
     "workload_client_ids",
     {workload.value: identity.client_id for workload, identity in security.identities.items()},

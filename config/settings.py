@@ -74,8 +74,12 @@ def _check_cidr(value: str) -> str:
 
 def _check_public_cidr(value: str) -> str:
     cidr = _check_cidr(value)
-    if ipaddress.IPv4Network(cidr).prefixlen < 8:
+    prefix = ipaddress.IPv4Network(cidr).prefixlen
+    if prefix < 8:
         raise ValueError("allowed IP range is wider than /8; list the caller ranges explicitly")
+    if prefix == 31:
+        # Storage and Cosmos firewalls take /30 or wider, or a single address.
+        raise ValueError("a /31 is not accepted by Azure service firewalls; use two /32s or a /30")
     return cidr
 
 

@@ -384,14 +384,27 @@ def _azure_name(type_token: str, inputs: Mapping[str, Any]) -> str | None:
     from pulumi import _types as pulumi_types
 
     keys = set(pulumi_types.input_type_types(cls))
-    for candidate in (f"{_lower_first(class_name)}Name", "resourceName", "accountName", "name"):
+    # `<resource>Name` first; then the longest `<x>Name` whose x ends the class name
+    # (databaseName for SqlResourceSqlDatabase, accountName for DatabaseAccount), so a
+    # parent's name (accountName on a database) is never taken for the resource's own.
+    candidates = [f"{_lower_first(class_name)}Name"]
+    candidates += sorted(
+        (
+            k
+            for k in keys
+            if k.endswith("Name") and class_name.lower().endswith(k[: -len("Name")].lower())
+        ),
+        key=len,
+        reverse=True,
+    )
+    candidates += ["resourceName", "name"]
+    # Last, a resource whose only `<x>Name` input is its own (clusterName on RedisEnterprise).
+    own = [k for k in keys if k.endswith("Name") and k != "resourceGroupName"]
+    candidates += own if len(own) == 1 else []
+    for candidate in candidates:
         if candidate in keys:
             value = inputs.get(candidate)
             return str(value) if value is not None else None
-    own = [k for k in keys if k.endswith("Name") and k != "resourceGroupName"]
-    if len(own) == 1:
-        value = inputs.get(own[0])
-        return str(value) if value is not None else None
     return None
 
 

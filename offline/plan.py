@@ -16,6 +16,7 @@ from typing import Any
 
 from config.settings import SettingsError, StackSettings, load_stack_settings
 from offline.engine import ProgramRun, RecordedResource, run_program
+from policies.offline import PolicyReport, evaluate, from_recorded
 
 MASK = "[secret]"
 
@@ -23,6 +24,7 @@ MASK = "[secret]"
 def summarize(run: ProgramRun) -> dict[str, Any]:
     """The plan of one stack as plain data (what `--json` prints)."""
     settings = _settings(run)
+    policy = _policy(run, settings)
     resources = sorted(run.resources.values(), key=lambda r: r.urn)
     by_layer: dict[str, Counter[str]] = {}
     for resource in resources:
@@ -31,7 +33,7 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
     return {
         "stack": run.stack,
         "project": run.project,
-        "ok": run.ok,
+        "ok": run.ok and (policy is None or policy.ok),
         "error": run.error,
         "environment": settings.environment if settings else None,
         "settings": _settings_view(settings) if settings else None,
@@ -59,6 +61,37 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
             for name, value in sorted(run.stack_outputs.items())
         },
         "problems": [str(p) for p in run.problems],
+        "policy": _policy_view(policy),
+    }
+
+
+def _policy(run: ProgramRun, settings: StackSettings | None) -> PolicyReport | None:
+    """The policy pack's verdict on this run, with the stack's shipped policy config."""
+    if settings is None or run.error is not None:
+        return None
+    return evaluate(
+        from_recorded(run.resources.values()),
+        settings.environment,
+        stack_outputs=run.stack_outputs,
+        secret_outputs=run.secret_outputs,
+    )
+
+
+def _policy_view(report: PolicyReport | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+
+    def results(items: Sequence[Any]) -> list[dict[str, Any]]:
+        return [{"rule": r.rule, "urn": r.urn, "message": r.message} for r in items]
+
+    return {
+        "ok": report.ok,
+        "summary": report.render().splitlines()[0],
+        "text": report.render(),
+        "mandatory": results(report.mandatory_violations),
+        "advisory": results(report.advisory_violations),
+        "exempted": results(report.exempted),
+        "undecided": len(report.notes),
     }
 
 
@@ -123,6 +156,8 @@ def render_text(plan: dict[str, Any]) -> str:
     if plan["problems"]:
         lines += ["", f"Input problems ({len(plan['problems'])}), which `pulumi up` would reject:"]
         lines += [f"  - {p}" for p in plan["problems"]]
+    if plan["policy"] is not None:
+        lines += ["", plan["policy"]["text"]]
     return "\n".join(lines)
 
 

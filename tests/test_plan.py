@@ -24,6 +24,8 @@ def test_json_plan_agrees_with_settings(stack: str, capsys: pytest.CaptureFixtur
     assert data["resource_count"] == sum(sum(c.values()) for c in data["counts_by_layer"].values())
     assert data["outputs"]["environment"] == stack
     assert data["problems"] == []
+    assert data["policy"]["ok"] is True
+    assert data["policy"]["mandatory"] == []
 
 
 def test_text_plan_shows_tree_counts_flags_and_outputs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,3 +75,28 @@ def test_secret_outputs_are_masked() -> None:
         assert plan.summarize(run)["outputs"]["location"] == plan.MASK
     finally:
         run.secret_outputs.discard("location")
+
+
+def test_text_plan_ends_with_the_policy_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan.main(["prod"]) == 0
+    text = capsys.readouterr().out
+    assert "Policy report (prod): 0 mandatory" in text
+
+
+def test_a_mandatory_policy_violation_fails_the_plan() -> None:
+    run = stack_run("staging")
+    vault = run.one("azure-native:keyvault:Vault")
+    original = vault.inputs
+    vault.inputs = {
+        **original,
+        "properties": {**original["properties"], "enableRbacAuthorization": False},
+    }
+    try:
+        summary = plan.summarize(run)
+    finally:
+        vault.inputs = original
+    assert summary["ok"] is False
+    assert summary["policy"]["ok"] is False
+    rules = {v["rule"] for v in summary["policy"]["mandatory"]}
+    assert any("keyvault" in rule for rule in rules)
+    assert plan.summarize(run)["ok"] is True

@@ -27,6 +27,10 @@ class SubnetSpec:
     nat_gateway: bool
     via_firewall: bool
     private_endpoints: bool
+    # Azure services reached through service endpoints: same-region storage ignores IP rules,
+    # so where there are no private endpoints the workloads' subnets use one instead.
+    # https://learn.microsoft.com/azure/storage/common/storage-network-security#grant-access-from-a-virtual-network
+    service_endpoints: tuple[str, ...] = ()
 
 
 def apim_mode(env: EnvironmentSettings) -> ApimMode:
@@ -72,6 +76,11 @@ def subnet_plan(env: EnvironmentSettings) -> list[SubnetSpec]:
             nat_gateway=egress and name in outbound and not firewall,
             via_firewall=firewall and name in outbound,
             private_endpoints=name in endpoints,
+            service_endpoints=(
+                ("Microsoft.Storage",)
+                if name in outbound and not env.security.enable_private_endpoints
+                else ()
+            ),
         )
         for name in SubnetName
     ]

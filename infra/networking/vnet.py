@@ -25,6 +25,7 @@ from infra.networking.protection import (
     create_firewall,
 )
 from infra.networking.subnets import apim_mode, subnet_plan
+from infra.observability.diagnostics import add_diagnostic_setting
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class NetworkingArgs:
     env: EnvironmentSettings
     namer: Namer
     tags: Mapping[str, str]
+    workspace_id: pulumi.Input[str]
 
 
 def private_link_services(env: EnvironmentSettings) -> tuple[PrivateLink, ...]:
@@ -135,6 +137,14 @@ class Networking(pulumi.ComponentResource):
                 parent=self,
                 depends_on=[vnet],
             )
+            add_diagnostic_setting(
+                f"{name}-firewall-diag",
+                target_resource_id=firewall.firewall.id,
+                workspace_id=args.workspace_id,
+                parent=firewall.firewall,
+                # Resource-specific AZFW* tables rather than AzureDiagnostics.
+                log_analytics_destination_type="Dedicated",
+            )
 
         mode = apim_mode(env)
         previous: pulumi.Resource = firewall.subnet if firewall else vnet
@@ -148,6 +158,14 @@ class Networking(pulumi.ComponentResource):
                 security_rules=inbound_rules(spec.name, env.network.subnets, mode),
                 tags={**tags, "subnet": spec.name.value},
                 opts=child,
+            )
+            # NSGs emit rule-hit logs only; they have no platform metrics.
+            add_diagnostic_setting(
+                f"{name}-nsg-{spec.name.value}-diag",
+                target_resource_id=nsg.id,
+                workspace_id=args.workspace_id,
+                parent=nsg,
+                metrics=False,
             )
             # Subnets of one VNet are created one after another: Azure rejects concurrent
             # updates of the same VNet (AnotherOperationInProgress).
@@ -175,6 +193,11 @@ class Networking(pulumi.ComponentResource):
                 # https://learn.microsoft.com/azure/virtual-network/ip-services/default-outbound-access
                 default_outbound_access=False,
                 private_endpoint_network_policies="Enabled" if spec.private_endpoints else None,
+                service_endpoints=[
+                    network.ServiceEndpointPropertiesFormatArgs(service=service)
+                    for service in spec.service_endpoints
+                ]
+                or None,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
             )
             self.subnet_ids[spec.name] = subnet.id
