@@ -7,6 +7,7 @@ from infra.core import Core, CoreArgs, Namer, base_tags
 from infra.cosmos import Cosmos, CosmosArgs
 from infra.database import Database, DatabaseArgs, SqlAdmin
 from infra.etl import Etl, EtlArgs
+from infra.messaging import Messaging, MessagingArgs
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
 from infra.redis import Redis, RedisArgs
@@ -106,7 +107,27 @@ if env.features.enable_sql_database:
         ),
     )
 
-# 6. ETL: staging blob storage for the workers' files; Data Factory where flagged (dev).
+# 6. Messaging: Service Bus queues and topics, Entra-only, private where the environment says.
+messaging = None
+if env.features.enable_service_bus:
+    messaging = Messaging(
+        "messaging",
+        MessagingArgs(
+            resource_group_name=core.resource_group_name,
+            location=deployment.location,
+            env=env,
+            namer=namer,
+            tags=tags,
+            name_suffix=core.name_suffix,
+            identities=security.identities,
+            subscription_id=security.subscription_id,
+            private_endpoint_site=networking.private_endpoint_site,
+            workspace_id=observability.workspace_id,
+            alert_context=observability.alert_context,
+        ),
+    )
+
+# 7. ETL: staging blob storage for the workers' files; Data Factory where flagged (dev).
 etl = Etl(
     "etl",
     EtlArgs(
@@ -133,7 +154,7 @@ etl = Etl(
     ),
 )
 
-# 7. Optional stores, by feature flag: Azure Managed Redis (dev, prod), Cosmos DB (dev).
+# 8. Optional stores, by feature flag: Azure Managed Redis (dev, prod), Cosmos DB (dev).
 redis = None
 if env.features.enable_redis:
     redis = Redis(
@@ -179,6 +200,9 @@ if database is not None:
     pulumi.export("sql_server_fqdn", database.server_fqdn)
     pulumi.export("sql_database_name", database.database_name)
     pulumi.export("database_identities", database.database_identities)
+if messaging is not None:
+    pulumi.export("servicebus_fully_qualified_namespace", messaging.fully_qualified_namespace)
+    pulumi.export("servicebus_app_settings", messaging.app_settings)
 pulumi.export("etl_storage_account_name", etl.storage_account_name)
 pulumi.export("etl_blob_endpoint", etl.blob_endpoint)
 if redis is not None:

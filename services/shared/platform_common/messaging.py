@@ -21,6 +21,9 @@ class BusMessage:
     body: str
     correlation_id: str | None = None
     content_type: str = "application/json"
+    # Messages about one aggregate share a session, so session-enabled entities
+    # (orders-queue) hand them to one consumer in order. Others ignore it.
+    session_id: str | None = None
 
 
 class MessageBus(Protocol):
@@ -88,6 +91,7 @@ class ServiceBusBus:
             subject=message.subject,
             content_type=message.content_type,
             correlation_id=message.correlation_id,
+            session_id=message.session_id,
         )
         with self._lock, self._sender(destination) as sender:
             sender.send_messages(sb_message)

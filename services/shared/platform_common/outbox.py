@@ -156,6 +156,8 @@ class OutboxDispatcher:
                     subject=row.subject,
                     body=row.body,
                     correlation_id=row.correlation_id,
+                    # The aggregate (order) id: orders-queue requires sessions for ordering.
+                    session_id=row.correlation_id,
                 )
                 try:
                     self._bus.send(row.destination, message)

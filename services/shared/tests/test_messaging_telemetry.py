@@ -63,7 +63,10 @@ def test_service_bus_uses_managed_identity_and_message_ids(monkeypatch: pytest.M
     )
     bus = build_bus(settings, {"orders-queue": "queue", "events-topic": "topic"})
     assert isinstance(bus, ServiceBusBus)
-    bus.send("orders-queue", BusMessage("m-1", "OrderCreated", '{"a": 1}', correlation_id="o-1"))
+    bus.send(
+        "orders-queue",
+        BusMessage("m-1", "OrderCreated", '{"a": 1}', correlation_id="o-1", session_id="o-1"),
+    )
     bus.send("events-topic", BusMessage("m-1", "OrderCreated", '{"a": 1}'))
     client = FakeClient.instances[-1]
     assert client.namespace == "sb-platform-dev.servicebus.windows.net"
@@ -73,6 +76,7 @@ def test_service_bus_uses_managed_identity_and_message_ids(monkeypatch: pytest.M
     assert message.message_id == "m-1"
     assert message.subject == "OrderCreated"
     assert message.correlation_id == "o-1"
+    assert message.session_id == "o-1"
     assert message.content_type == "application/json"
     with pytest.raises(ValueError, match="unknown Service Bus entity"):
         bus.send("other", BusMessage("m-2", "X", "{}"))

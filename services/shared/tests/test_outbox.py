@@ -92,6 +92,8 @@ def test_dispatcher_retries_and_marks_published(
     assert dispatcher.dispatch_pending() == 1
     assert dispatcher.dispatch_pending() == 0
     assert [json.loads(m.body)["aggregate_version"] for m in bus.messages["topic"]] == [2, 1]
+    # Every message about one aggregate carries its id as the session (orders-queue order).
+    assert {(m.correlation_id, m.session_id) for m in bus.messages["topic"]} == {("t1", "t1")}
 
 
 def test_message_ids_are_deterministic_and_deduplicated() -> None:
