@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization, cosmosdb
+from pulumi_azure_native import cosmosdb
 
 from config.settings import EnvironmentSettings, SubnetName
+from infra.core.locks import add_delete_lock
 from infra.core.naming import Namer
 from infra.core.tags import layer_tags
 from infra.networking.private_endpoints import (
@@ -108,14 +109,7 @@ class Cosmos(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         if protect:
-            authorization.ManagementLockByScope(
-                f"{name}-account-lock",
-                lock_name="do-not-delete",
-                scope=account.id,
-                level="CanNotDelete",
-                notes="ETL run history: remove this lock deliberately before any deletion.",
-                opts=pulumi.ResourceOptions(parent=account),
-            )
+            add_delete_lock(f"{name}-account-lock", resource=account, what="ETL run history")
         child = pulumi.ResourceOptions(parent=account)
         database = cosmosdb.SqlResourceSqlDatabase(
             f"{name}-db",

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization
 
 from config.settings import EnvironmentSettings, SubnetName
+from infra.core.locks import add_delete_lock
 from infra.core.naming import Namer
 from infra.core.tags import layer_tags
 from infra.database.grants import DATABASE_ROLES
@@ -147,15 +147,8 @@ class Database(pulumi.ComponentResource):
             tags=tags,
         )
         if protect:
-            for target, resource in (("sql", server), ("sqldb", database)):
-                authorization.ManagementLockByScope(
-                    f"{name}-{target}-lock",
-                    lock_name="do-not-delete",
-                    scope=resource.id,
-                    level="CanNotDelete",
-                    notes="Production data: remove this lock deliberately before any deletion.",
-                    opts=pulumi.ResourceOptions(parent=resource),
-                )
+            add_delete_lock(f"{name}-sql-lock", resource=server, what="Production database server")
+            add_delete_lock(f"{name}-sqldb-lock", resource=database, what="Production data")
 
         self.server_id = server.id
         self.server_fqdn = server.fully_qualified_domain_name

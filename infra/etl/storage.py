@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import pulumi
-from pulumi_azure_native import authorization, monitor, storage
+from pulumi_azure_native import monitor, storage
 
 from config.settings import EtlSettings, SecuritySettings
+from infra.core.locks import add_delete_lock
 from infra.observability.diagnostics import DIAGNOSTIC_SETTING_NAME
 
 
@@ -209,14 +210,7 @@ def create_staging_storage(
         opts=child,
     )
     if security.protect_data:
-        authorization.ManagementLockByScope(
-            f"{name}-st-lock",
-            lock_name="do-not-delete",
-            scope=account.id,
-            level="CanNotDelete",
-            notes="Production ETL records: remove this lock deliberately before any deletion.",
-            opts=child,
-        )
+        add_delete_lock(f"{name}-st-lock", resource=account, what="Production ETL records")
     return StagingStorage(
         account=account,
         containers=containers,

@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import authorization, keyvault
+from pulumi_azure_native import keyvault
 
 from config.settings import SecuritySettings
+from infra.core.locks import add_delete_lock
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,5 @@ def create_key_vault(name: str, args: KeyVaultArgs, parent: pulumi.Resource) -> 
         opts=pulumi.ResourceOptions(parent=parent, protect=security.protect_data),
     )
     if security.protect_data:
-        authorization.ManagementLockByScope(
-            f"{name}-kv-lock",
-            lock_name="do-not-delete",
-            scope=vault.id,
-            level="CanNotDelete",
-            notes="Production secrets: remove this lock deliberately before any deletion.",
-            opts=pulumi.ResourceOptions(parent=vault),
-        )
+        add_delete_lock(f"{name}-kv-lock", resource=vault, what="Production secrets")
     return vault
