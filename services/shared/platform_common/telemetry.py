@@ -38,12 +38,22 @@ def configure_telemetry(settings: ServiceSettings, service: str) -> None:
     root = logging.getLogger()
     root.setLevel(settings.log_level)
     if settings.applicationinsights_connection_string:
+        from azure.identity import ManagedIdentityCredential
         from azure.monitor.opentelemetry import configure_azure_monitor
         from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 
+        # The platform's Application Insights accepts Entra-authenticated telemetry only
+        # (local auth off); the workload's identity holds Monitoring Metrics Publisher.
+        # https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication
+        credential = (
+            ManagedIdentityCredential(client_id=settings.azure_client_id)
+            if settings.azure_client_id
+            else None
+        )
         # Cloud role name in Application Insights comes from service.name.
         configure_azure_monitor(
             connection_string=settings.applicationinsights_connection_string,
+            credential=credential,
             resource=Resource.create({SERVICE_NAME: service}),
         )
         return

@@ -112,3 +112,11 @@ def test_app_insights_is_configured_only_with_a_connection_string(
     conn = "InstrumentationKey=00000000-0000-0000-0000-000000000000"
     configure_telemetry(MessagingSettings(applicationinsights_connection_string=conn), "orders-api")
     assert calls[0]["connection_string"] == conn
+    assert calls[0]["credential"] is None  # local runs without an identity
+    configure_telemetry(
+        MessagingSettings(applicationinsights_connection_string=conn, azure_client_id="cid-9"),
+        "orders-api",
+    )
+    # In Azure: Entra-authenticated ingestion with the workload's user-assigned identity.
+    credential = calls[1]["credential"]
+    assert type(credential).__name__ == "ManagedIdentityCredential"
