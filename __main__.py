@@ -1,4 +1,4 @@
-"""Composition root: stack settings -> layers in seed 003's deployment order -> exports."""
+"""Composition root: stack settings -> layers in dependency order (seed 003) -> exports."""
 
 import pulumi
 
