@@ -175,37 +175,36 @@ def inbound_rules(
         _allow(flow, FIRST_PRIORITY + index * PRIORITY_STEP, subnet_cidrs)
         for index, flow in enumerate(flows)
     ]
-    rules.append(
-        network.SecurityRuleArgs(
-            name="deny-all-inbound",
-            description="Anything the access matrix does not allow",
-            priority=DENY_ALL_PRIORITY,
-            direction="Inbound",
-            access="Deny",
-            protocol="*",
-            source_address_prefix="*",
-            source_port_range="*",
-            destination_address_prefix="*",
-            destination_port_range="*",
-        )
-    )
+    rules.append(_deny("deny-all-inbound", "Anything the access matrix does not allow", "Inbound"))
     if destination in (SubnetName.DATA, SubnetName.INTEGRATION):
         # Private endpoints answer; they never start connections to the Internet.
         rules.append(
-            network.SecurityRuleArgs(
-                name="deny-internet-outbound",
-                description="Private endpoint subnets have no business on the Internet",
-                priority=DENY_ALL_PRIORITY,
-                direction="Outbound",
-                access="Deny",
-                protocol="*",
-                source_address_prefix="*",
-                source_port_range="*",
-                destination_address_prefix=INTERNET,
-                destination_port_range="*",
+            _deny(
+                "deny-internet-outbound",
+                "Private endpoint subnets have no business on the Internet",
+                "Outbound",
+                destination=INTERNET,
             )
         )
     return rules
+
+
+def _deny(
+    name: str, description: str, direction: str, destination: str = "*"
+) -> network.SecurityRuleArgs:
+    """A last-word rule at the lowest priority Azure allows for custom rules."""
+    return network.SecurityRuleArgs(
+        name=name,
+        description=description,
+        priority=DENY_ALL_PRIORITY,
+        direction=direction,
+        access="Deny",
+        protocol="*",
+        source_address_prefix="*",
+        source_port_range="*",
+        destination_address_prefix=destination,
+        destination_port_range="*",
+    )
 
 
 def _allow(
