@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,7 +27,7 @@ from orders_service.domain import (
     ensure_amendable,
     ensure_transition,
 )
-from orders_service.models import Fill, IdempotencyRecord, Order, outbox
+from orders_service.models import Fill, IdempotencyRecord, Order, TraderLock, outbox
 from orders_service.schemas import (
     FillCreate,
     OrderAmend,
@@ -135,6 +135,27 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> JSONResponse:
     )
 
 
+def _lock_trader(session: Session, user_id: str) -> None:
+    """Take the trader's lock row, so the open-order count checked next cannot be stale.
+
+    An UPDATE holds its lock until commit on SQL Server (row) and SQLite (database). The
+    first order of a trader inserts the row; if a concurrent first order inserted it
+    already, the UPDATE is simply repeated.
+    """
+    bump = (
+        update(TraderLock)
+        .where(TraderLock.user_id == user_id)
+        .values(creates=TraderLock.creates + 1)
+    )
+    if session.execute(bump).rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(TraderLock(user_id=user_id, creates=1))
+    except IntegrityError:
+        session.execute(bump)
+
+
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=OrderOut, summary="Create an order"
 )
@@ -157,6 +178,8 @@ def create_order(
 
     instrument = check_instrument(catalog.get(body.isin), body.isin)
     check_price_rules(instrument, body.order_type, body.limit_price)
+    # Network calls are done; from here to commit, this trader's creates run one at a time.
+    _lock_trader(session, caller.caller_id)
     open_orders = session.scalar(
         select(func.count())
         .select_from(Order)

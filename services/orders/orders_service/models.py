@@ -52,6 +52,20 @@ class Fill(Base):
     executed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class TraderLock(Base):
+    """One row per trader, updated first by every order creation for that trader.
+
+    The UPDATE takes the row's write lock (SQL Server) or the database write lock (SQLite)
+    until commit, so one trader's creates run one at a time and the open-order count they
+    check cannot be stale.
+    """
+
+    __tablename__ = "trader_locks"
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    creates: Mapped[int] = mapped_column(Integer)
+
+
 class IdempotencyRecord(Base):
     """The first response to (caller, Idempotency-Key), replayed on retries."""
 
