@@ -11,7 +11,7 @@ from pulumi_azure_native import monitor, storage
 
 from config.settings import EtlSettings, SecuritySettings
 from infra.core.locks import add_delete_lock
-from infra.observability.diagnostics import DIAGNOSTIC_SETTING_NAME
+from infra.observability.diagnostics import add_diagnostic_setting
 
 
 class Container(StrEnum):
@@ -232,21 +232,14 @@ def add_storage_diagnostics(
 ) -> monitor.DiagnosticSetting:
     """Diagnostics for a storage account (metrics only) or its blob service (logs too).
 
-    Not the shared helper: that one sends `AllMetrics`, which storage answers with 400.
+    Storage answers `AllMetrics` with 400, so its metric category is `Transaction`.
     Blob logs always land in the resource-specific StorageBlobLogs table.
     """
-    return monitor.DiagnosticSetting(
+    return add_diagnostic_setting(
         name,
-        name=DIAGNOSTIC_SETTING_NAME,
-        resource_uri=target_resource_id,
+        target_resource_id=target_resource_id,
         workspace_id=workspace_id,
-        logs=(
-            [monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)]
-            if logs
-            else None
-        ),
-        metrics=[
-            monitor.DiagnosticsMetricSettingsArgs(category=STORAGE_METRIC_CATEGORY, enabled=True)
-        ],
-        opts=pulumi.ResourceOptions(parent=parent),
+        parent=parent,
+        logs=logs,
+        metric_category=STORAGE_METRIC_CATEGORY,
     )

@@ -20,6 +20,7 @@ def add_diagnostic_setting(
     logs: bool = True,
     metrics: bool = True,
     log_analytics_destination_type: Literal["Dedicated"] | None = None,
+    metric_category: str = "AllMetrics",
 ) -> monitor.DiagnosticSetting:
     """Send all of a resource's logs and metrics to Log Analytics.
 
@@ -28,6 +29,7 @@ def add_diagnostic_setting(
     resource-specific tables (API Management -> ApiManagementGatewayLogs, Service Bus,
     Container Apps environments): the gateway alerts and workbook query those tables.
     Resources without them reject "Dedicated" or fall back to AzureDiagnostics.
+    Storage accounts and their services reject `AllMetrics`: pass `metric_category="Transaction"`.
     https://learn.microsoft.com/azure/azure-monitor/essentials/resource-logs#send-to-log-analytics-workspace
     """
     if not (logs or metrics):
@@ -41,7 +43,7 @@ def add_diagnostic_setting(
         logs=[monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)]
         if logs
         else None,
-        metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)]
+        metrics=[monitor.DiagnosticsMetricSettingsArgs(category=metric_category, enabled=True)]
         if metrics
         else None,
         opts=pulumi.ResourceOptions(parent=parent),
