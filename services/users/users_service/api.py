@@ -16,7 +16,14 @@ from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from platform_common.identity import Role
 from users_service.models import User
 from users_service.permissions import PERMISSIONS
-from users_service.schemas import CallerOut, RolesUpdate, UserCreate, UserOut, UserPage
+from users_service.schemas import (
+    CallerOut,
+    RolesUpdate,
+    UserCreate,
+    UserOut,
+    UserPage,
+    email_key,
+)
 from users_service.settings import UsersSettings, get_settings
 
 router = APIRouter(prefix="/v1", tags=["users"], responses=PROBLEM_RESPONSES)
@@ -62,7 +69,8 @@ def me(session: SessionDep, access: CanReadMe) -> CallerOut:
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create an account (admin)")
 def create_user(body: UserCreate, session: SessionDep, _access: CanCreate) -> UserOut:
-    clash = session.scalar(select(User).where(or_(User.id == body.id, User.email == body.email)))
+    key = email_key(body.email)
+    clash = session.scalar(select(User).where(or_(User.id == body.id, User.email_key == key)))
     if clash is not None:
         raise ProblemError(409, "User exists", "A user with this id or e-mail already exists.")
     now = datetime.now(UTC)
@@ -70,6 +78,7 @@ def create_user(body: UserCreate, session: SessionDep, _access: CanCreate) -> Us
         id=body.id,
         display_name=body.display_name,
         email=body.email,
+        email_key=key,
         roles=",".join(r.value for r in body.roles),
         active=True,
         created_at=now,
