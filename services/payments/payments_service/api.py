@@ -30,7 +30,7 @@ from payments_service.verification import verify
 from platform_common.app import dispatcher_for
 from platform_common.authz import Access, authorize
 from platform_common.db import open_session
-from platform_common.errors import PROBLEM_RESPONSES, ProblemError
+from platform_common.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem, ProblemError
 from platform_common.outbox import DomainEvent, enqueue
 
 router = APIRouter(prefix="/v1/settlements", tags=["settlements"], responses=PROBLEM_RESPONSES)
@@ -92,7 +92,12 @@ def _existing_or_conflict(existing: Settlement, body: SettlementCreate) -> JSONR
     status_code=status.HTTP_201_CREATED,
     response_model=SettlementOut,
     responses={
-        200: {"model": SettlementOut, "description": "Instruction already existed for this order"}
+        200: {"model": SettlementOut, "description": "Instruction already existed for this order"},
+        503: {
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "description": "orders-api could not verify the order; nothing was written",
+        },
     },
     summary="Create the settlement instruction for a filled order",
 )
