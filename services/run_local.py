@@ -34,6 +34,8 @@ def service_env(name: str, data_dir: Path) -> dict[str, str]:
     )
     if name == "orders":
         env["PRODUCTS_API_BASE_URL"] = f"http://127.0.0.1:{PORTS['products']}"
+    if name == "payments":
+        env["ORDERS_API_BASE_URL"] = f"http://127.0.0.1:{PORTS['orders']}"
     return env
 
 

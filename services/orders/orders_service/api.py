@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from orders_service.catalog import InstrumentCatalog, get_catalog
 from orders_service.domain import (
     OPEN,
+    check_fill_notional,
     check_instrument,
     check_price_rules,
     check_risk,
@@ -28,8 +29,11 @@ from orders_service.domain import (
     ensure_transition,
 )
 from orders_service.models import Fill, IdempotencyRecord, Order, TraderLock, outbox
+from orders_service.permissions import PERMISSIONS
 from orders_service.schemas import (
     FillCreate,
+    FillOut,
+    FillPage,
     OrderAmend,
     OrderCreate,
     OrderOut,
@@ -41,9 +45,9 @@ from orders_service.schemas import (
 )
 from orders_service.settings import OrdersSettings, get_settings
 from platform_common.app import dispatcher_for
+from platform_common.authz import Access, authorize
 from platform_common.db import open_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
-from platform_common.identity import ANY_ROLE, Caller, Role, require_roles
 from platform_common.outbox import DomainEvent, enqueue
 
 PRICE_QUANTUM = Decimal("0.00000001")
@@ -65,16 +69,22 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
 ]
+# One dependency per route, each read from the permission table.
+CanCreate = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.create"))]
+CanList = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.list"))]
+CanRead = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.read"))]
+CanListFills = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.fills.list"))]
+CanAmend = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.amend"))]
+CanCancel = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.cancel"))]
+CanAccept = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.accept"))]
+CanReject = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.reject"))]
+CanFill = Annotated[Access, Depends(authorize(PERMISSIONS, "orders.fill"))]
 
 
-def _is_desk(caller: Caller) -> bool:
-    """Admins and risk managers act on any order; traders only on their own."""
-    return caller.has_any(frozenset({Role.ADMIN, Role.RISK_MANAGER, Role.VIEWER}))
-
-
-def _load(session: Session, order_id: str, caller: Caller) -> Order:
+def _load(session: Session, order_id: str, access: Access) -> Order:
+    """An order outside the caller's scope is answered like a missing one."""
     order = session.get(Order, order_id)
-    if order is None or (not _is_desk(caller) and order.user_id != caller.caller_id):
+    if order is None or not access.covers(order.user_id):
         raise ProblemError(404, "Order not found", f"No order {order_id}.")
     return order
 
@@ -128,11 +138,17 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> JSONResponse:
             "This Idempotency-Key was used with a different request body.",
             type_="https://platform.example/problems/idempotency-key-reused",
         )
+    body = json.loads(record.response_body)
     return JSONResponse(
-        json.loads(record.response_body),
+        body,
         status_code=record.status_code,
-        headers={"Idempotent-Replayed": "true"},
+        headers={"Idempotent-Replayed": "true", "Location": _location(body["id"])},
     )
+
+
+def _location(order_id: str) -> str:
+    """The created order's URL: the first answer and every replay of it carry the same one."""
+    return f"/v1/orders/{order_id}"
 
 
 def _lock_trader(session: Session, user_id: str) -> None:
@@ -167,9 +183,10 @@ def create_order(
     session: SessionDep,
     settings: SettingsDep,
     catalog: CatalogDep,
-    caller: Annotated[Caller, Depends(require_roles(Role.TRADER))],
+    access: CanCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    caller = access.caller
     request_hash = _request_hash(body)
     if idempotency_key is not None:
         existing = session.get(IdempotencyRecord, (caller.caller_id, idempotency_key))
@@ -229,16 +246,14 @@ def create_order(
             raise
         return _replay(record, request_hash)
     _dispatch_after_commit(background, request, settings)
-    return JSONResponse(
-        response_body, status_code=201, headers={"Location": f"/v1/orders/{order.id}"}
-    )
+    return JSONResponse(response_body, status_code=201, headers={"Location": _location(order.id)})
 
 
 @router.get("", summary="List orders")
 def list_orders(
     *,
     session: SessionDep,
-    caller: Annotated[Caller, Depends(require_roles(*ANY_ROLE))],
+    access: CanList,
     order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
     isin: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{12}$")] = None,
     user_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
@@ -246,9 +261,9 @@ def list_orders(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OrderPage:
     stmt = select(Order)
-    if not _is_desk(caller):
-        stmt = stmt.where(Order.user_id == caller.caller_id)
-    elif user_id:
+    if access.owner_filter is not None:
+        stmt = stmt.where(Order.user_id == access.owner_filter)
+    if user_id:
         stmt = stmt.where(Order.user_id == user_id)
     if order_status:
         stmt = stmt.where(Order.status == order_status.value)
@@ -268,9 +283,18 @@ def get_order(
     *,
     order_id: OrderId,
     session: SessionDep,
-    caller: Annotated[Caller, Depends(require_roles(*ANY_ROLE))],
+    access: CanRead,
 ) -> OrderOut:
-    return OrderOut.model_validate(_load(session, order_id, caller))
+    return OrderOut.model_validate(_load(session, order_id, access))
+
+
+@router.get("/{order_id}/fills", summary="List an order's executions (oldest first)")
+def list_fills(*, order_id: OrderId, session: SessionDep, access: CanListFills) -> FillPage:
+    order = _load(session, order_id, access)
+    rows = session.scalars(
+        select(Fill).where(Fill.order_id == order.id).order_by(Fill.executed_at, Fill.id)
+    )
+    return FillPage(order_id=order.id, items=[FillOut.model_validate(r) for r in rows])
 
 
 @router.patch("/{order_id}", summary="Amend quantity and/or limit price")
@@ -283,9 +307,9 @@ def amend_order(
     session: SessionDep,
     settings: SettingsDep,
     catalog: CatalogDep,
-    caller: Annotated[Caller, Depends(require_roles(Role.TRADER, Role.ADMIN))],
+    access: CanAmend,
 ) -> OrderOut:
-    order = _load(session, order_id, caller)
+    order = _load(session, order_id, access)
     ensure_amendable(OrderStatus(order.status))
     order_type = OrderType(order.order_type)
     quantity = body.quantity if body.quantity is not None else order.quantity
@@ -337,9 +361,9 @@ def cancel_order(
     background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
-    caller: Annotated[Caller, Depends(require_roles(Role.TRADER, Role.RISK_MANAGER, Role.ADMIN))],
+    access: CanCancel,
 ) -> OrderOut:
-    order = _load(session, order_id, caller)
+    order = _load(session, order_id, access)
     _transition(session, settings, order, OrderStatus.CANCELLED, event_type="OrderCancelled")
     _dispatch_after_commit(background, request, settings)
     return OrderOut.model_validate(order)
@@ -353,9 +377,9 @@ def accept_order(
     background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
-    caller: Annotated[Caller, Depends(require_roles(Role.ADMIN))],
+    access: CanAccept,
 ) -> OrderOut:
-    order = _load(session, order_id, caller)
+    order = _load(session, order_id, access)
     _transition(session, settings, order, OrderStatus.ACCEPTED, event_type="OrderAccepted")
     _dispatch_after_commit(background, request, settings)
     return OrderOut.model_validate(order)
@@ -370,9 +394,9 @@ def reject_order(
     background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
-    caller: Annotated[Caller, Depends(require_roles(Role.ADMIN, Role.RISK_MANAGER))],
+    access: CanReject,
 ) -> OrderOut:
-    order = _load(session, order_id, caller)
+    order = _load(session, order_id, access)
     _transition(
         session,
         settings,
@@ -394,9 +418,9 @@ def fill_order(
     background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
-    caller: Annotated[Caller, Depends(require_roles(Role.ADMIN))],
+    access: CanFill,
 ) -> OrderOut:
-    order = _load(session, order_id, caller)
+    order = _load(session, order_id, access)
     duplicate = session.scalar(
         select(Fill).where(Fill.order_id == order.id, Fill.venue_fill_id == body.venue_fill_id)
     )
@@ -421,6 +445,12 @@ def fill_order(
                 "Fill violates limit",
                 f"Price {body.price} is through the limit {order.limit_price}.",
             )
+    if order.limit_price is None:
+        # A market order's price is known only now: its executed notional meets the limit here.
+        # Summed in Python, exact whatever the backend's numeric arithmetic.
+        fills = session.execute(select(Fill.quantity, Fill.price).where(Fill.order_id == order.id))
+        executed = sum((q * p for q, p in fills), Decimal(0))
+        check_fill_notional(settings, order.currency, executed, body.quantity * body.price)
     filled = order.filled_quantity + body.quantity
     target = OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED
     ensure_transition(OrderStatus(order.status), target)

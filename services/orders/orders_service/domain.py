@@ -110,3 +110,22 @@ def check_risk(
             f"Open order limit of {settings.orders_max_open_orders_per_user} reached.",
             type_=RISK_PROBLEM,
         )
+
+
+def check_fill_notional(
+    settings: OrdersSettings, currency: str, executed: Decimal, fill_notional: Decimal
+) -> None:
+    """A market order's fills may not take its notional past the per-order limit.
+
+    At creation a market order is checked at the reference price, an estimate; the
+    execution price is known only when the venue reports the fill.
+    """
+    total = executed + fill_notional
+    if total > settings.orders_max_notional_per_order:
+        raise ProblemError(
+            422,
+            "Risk limit exceeded",
+            f"This fill takes the market order's executed notional to {total} {currency}, "
+            f"over the per-order limit {settings.orders_max_notional_per_order}.",
+            type_=RISK_PROBLEM,
+        )

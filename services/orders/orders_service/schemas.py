@@ -109,3 +109,19 @@ class OrderPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class FillOut(BaseModel):
+    """One execution; payments sums these to verify a settlement's terms."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    venue_fill_id: str
+    quantity: QuantityOut
+    price: PriceOut
+    executed_at: datetime
+
+
+class FillPage(BaseModel):
+    order_id: str
+    items: list[FillOut]

@@ -105,6 +105,39 @@ def test_market_order_uses_reference_price_for_risk(orders: OrdersHarness) -> No
     assert response.json()["type"].endswith("risk-limit-exceeded")
 
 
+def test_market_order_notional_is_checked_at_fill(orders: OrdersHarness) -> None:
+    # 500 x the 190 reference price = 95000 passes at creation; the limit is 100000.
+    body = {"isin": "US0378331005", "side": "buy", "order_type": "market", "quantity": "500"}
+    order_id = create(orders, body)
+    assert orders.client.post(f"/v1/orders/{order_id}/accept", headers=ADMIN).status_code == 200
+
+    def fill(fill_id: str, quantity: str, price: str) -> Any:
+        return orders.client.post(
+            f"/v1/orders/{order_id}/fills",
+            json={"venue_fill_id": fill_id, "quantity": quantity, "price": price},
+            headers=ADMIN,
+        )
+
+    whole = fill("f0", "500", "210")  # 105000: the executed price breaks the limit
+    assert whole.status_code == 422
+    assert whole.json()["type"].endswith("risk-limit-exceeded")
+    assert "105000" in whole.json()["detail"]
+    assert fill("f1", "400", "210").status_code == 200  # 84000
+    assert fill("f2", "100", "210").status_code == 422  # 84000 + 21000 over the limit
+    at_limit = fill("f3", "100", "160")  # 84000 + 16000: exactly the limit is allowed
+    assert at_limit.status_code == 200, at_limit.text
+    assert at_limit.json()["status"] == "FILLED"
+    # A limit order is bounded by its limit price at creation, so its fills are not re-checked.
+    limit_id = create(orders, dict(LIMIT_BUY, quantity="500", limit_price="199.00"))
+    orders.client.post(f"/v1/orders/{limit_id}/accept", headers=ADMIN)
+    limit_fill = orders.client.post(
+        f"/v1/orders/{limit_id}/fills",
+        json={"venue_fill_id": "l1", "quantity": "500", "price": "199.00"},
+        headers=ADMIN,
+    )
+    assert limit_fill.status_code == 200
+
+
 @pytest.mark.parametrize(
     ("body", "where"),
     [
@@ -171,6 +204,8 @@ def test_idempotent_create(orders: OrdersHarness) -> None:
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert second.headers["idempotent-replayed"] == "true"
+    assert first.headers["location"] == f"/v1/orders/{first.json()['id']}"
+    assert second.headers["location"] == first.headers["location"]
     assert table_counts(orders) == (1, 2)
 
     conflict = orders.client.post("/v1/orders", json=dict(LIMIT_BUY, quantity="5"), headers=headers)

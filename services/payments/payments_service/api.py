@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from payments_service.models import Settlement, outbox
+from payments_service.orders_client import OrdersLookup, get_orders
+from payments_service.permissions import PERMISSIONS
 from payments_service.schemas import (
     SettlementCreate,
     SettlementFail,
@@ -24,10 +26,11 @@ from payments_service.schemas import (
     SettlementStatus,
 )
 from payments_service.settings import PaymentsSettings, get_settings
+from payments_service.verification import verify
 from platform_common.app import dispatcher_for
+from platform_common.authz import Access, authorize
 from platform_common.db import open_session
-from platform_common.errors import PROBLEM_RESPONSES, ProblemError
-from platform_common.identity import ANY_ROLE, Caller, Role, require_roles
+from platform_common.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem, ProblemError
 from platform_common.outbox import DomainEvent, enqueue
 
 router = APIRouter(prefix="/v1/settlements", tags=["settlements"], responses=PROBLEM_RESPONSES)
@@ -47,7 +50,12 @@ def get_session(
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[PaymentsSettings, Depends(get_settings)]
-WriterDep = Annotated[Caller, Depends(require_roles(Role.RISK_MANAGER, Role.ADMIN))]
+OrdersDep = Annotated[OrdersLookup, Depends(get_orders)]
+CanCreate = Annotated[Access, Depends(authorize(PERMISSIONS, "settlements.create"))]
+CanList = Annotated[Access, Depends(authorize(PERMISSIONS, "settlements.list"))]
+CanRead = Annotated[Access, Depends(authorize(PERMISSIONS, "settlements.read"))]
+CanSettle = Annotated[Access, Depends(authorize(PERMISSIONS, "settlements.settle"))]
+CanFail = Annotated[Access, Depends(authorize(PERMISSIONS, "settlements.fail"))]
 SettlementId = Annotated[str, Path(min_length=1, max_length=36)]
 
 _TERMS = ("user_id", "isin", "side", "quantity", "price", "currency")
@@ -84,7 +92,12 @@ def _existing_or_conflict(existing: Settlement, body: SettlementCreate) -> JSONR
     status_code=status.HTTP_201_CREATED,
     response_model=SettlementOut,
     responses={
-        200: {"model": SettlementOut, "description": "Instruction already existed for this order"}
+        200: {"model": SettlementOut, "description": "Instruction already existed for this order"},
+        503: {
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "description": "orders-api could not verify the order; nothing was written",
+        },
     },
     summary="Create the settlement instruction for a filled order",
 )
@@ -95,16 +108,19 @@ def create_settlement(
     background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
-    _caller: WriterDep,
+    orders: OrdersDep,
+    access: CanCreate,
 ) -> JSONResponse:
     existing = session.scalar(select(Settlement).where(Settlement.order_id == body.order_id))
     if existing is not None:
         return _existing_or_conflict(existing, body)
+    # Only a finished order's own terms settle; the amount is what its fills moved.
+    amount = verify(body, orders.get(body.order_id, access.caller))
     now = datetime.now(UTC)
     item = Settlement(
         id=str(uuid.uuid4()),
         **body.model_dump(mode="python"),
-        amount=body.quantity * body.price,
+        amount=amount,
         status=SettlementStatus.PENDING.value,
         created_at=now,
         updated_at=now,
@@ -131,13 +147,15 @@ def create_settlement(
 def list_settlements(
     *,
     session: SessionDep,
-    _caller: Annotated[Caller, Depends(require_roles(*ANY_ROLE))],
+    access: CanList,
     order_id: Annotated[str | None, Query(min_length=1, max_length=36)] = None,
     settlement_status: Annotated[SettlementStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> SettlementPage:
     stmt = select(Settlement)
+    if access.owner_filter is not None:
+        stmt = stmt.where(Settlement.user_id == access.owner_filter)
     if order_id:
         stmt = stmt.where(Settlement.order_id == order_id)
     if settlement_status:
@@ -154,9 +172,10 @@ def list_settlements(
     )
 
 
-def _load(session: Session, settlement_id: str) -> Settlement:
+def _load(session: Session, settlement_id: str, access: Access) -> Settlement:
+    """A settlement outside the caller's scope is answered like a missing one."""
     item = session.get(Settlement, settlement_id)
-    if item is None:
+    if item is None or not access.covers(item.user_id):
         raise ProblemError(404, "Settlement not found", f"No settlement {settlement_id}.")
     return item
 
@@ -166,9 +185,9 @@ def get_settlement(
     *,
     settlement_id: SettlementId,
     session: SessionDep,
-    _caller: Annotated[Caller, Depends(require_roles(*ANY_ROLE))],
+    access: CanRead,
 ) -> SettlementOut:
-    return SettlementOut.model_validate(_load(session, settlement_id))
+    return SettlementOut.model_validate(_load(session, settlement_id, access))
 
 
 def _move(
@@ -178,10 +197,11 @@ def _move(
     settings: PaymentsSettings,
     settlement_id: str,
     *,
+    access: Access,
     target: SettlementStatus,
     reason: str | None,
 ) -> SettlementOut:
-    item = _load(session, settlement_id)
+    item = _load(session, settlement_id, access)
     current = SettlementStatus(item.status)
     if target not in TRANSITIONS[current]:
         raise ProblemError(
@@ -212,7 +232,7 @@ def settle(
     background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
-    _caller: WriterDep,
+    access: CanSettle,
 ) -> SettlementOut:
     return _move(
         request,
@@ -220,6 +240,7 @@ def settle(
         session,
         settings,
         settlement_id,
+        access=access,
         target=SettlementStatus.SETTLED,
         reason=None,
     )
@@ -234,7 +255,7 @@ def fail(
     background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
-    _caller: WriterDep,
+    access: CanFail,
 ) -> SettlementOut:
     return _move(
         request,
@@ -242,6 +263,7 @@ def fail(
         session,
         settings,
         settlement_id,
+        access=access,
         target=SettlementStatus.FAILED,
         reason=body.reason,
     )

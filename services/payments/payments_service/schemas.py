@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from platform_common.identifiers import is_valid_currency
+from platform_common.identifiers import is_valid_currency, is_valid_isin
 from platform_common.types import AmountOut, PriceOut, QuantityOut
 
 
@@ -22,6 +22,12 @@ class SettlementStatus(StrEnum):
 class Side(StrEnum):
     BUY = "buy"
     SELL = "sell"
+
+
+def _isin(value: str) -> str:
+    if not is_valid_isin(value):
+        raise ValueError("not a valid ISIN (ISO 6166 check digit)")
+    return value
 
 
 def _currency(value: str) -> str:
@@ -37,7 +43,7 @@ class SettlementCreate(BaseModel):
 
     order_id: Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
     user_id: Annotated[str, Field(min_length=1, max_length=128)]
-    isin: Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")]
+    isin: Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$"), AfterValidator(_isin)]
     side: Side
     quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
     price: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
+
 from platform_common.settings import MessagingSettings
 
 
 class PaymentsSettings(MessagingSettings):
-    """Settings read by the payments service (database, identity, outbox)."""
+    """Settings read by the payments service (database, identity, outbox, orders-api)."""
+
+    orders_api_base_url: str = Field(
+        "http://127.0.0.1:8002",
+        description="Base URL of the orders API that settlements are verified against.",
+        json_schema_extra={"required_in_azure": True},
+    )
+    orders_api_timeout_seconds: float = Field(
+        2.0, gt=0, le=30, description="Timeout of one orders-api request."
+    )
+    orders_api_attempts: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Attempts per orders-api lookup (connection errors and 5xx are retried).",
+    )
 
 
 @lru_cache

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from platform_common.authz import Access, authorize, public
 from platform_common.db import open_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from platform_common.identifiers import CFI_CATEGORIES
-from platform_common.identity import Caller, Role, require_roles
 from products_service.models import Instrument
+from products_service.permissions import PERMISSIONS
 from products_service.schemas import (
     InstrumentCreate,
     InstrumentFields,
@@ -38,7 +39,8 @@ def get_session(
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[ProductsSettings, Depends(get_settings)]
-AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
+CanCreate = Annotated[Access, Depends(authorize(PERMISSIONS, "instruments.create"))]
+CanUpdate = Annotated[Access, Depends(authorize(PERMISSIONS, "instruments.update"))]
 
 
 def to_out(instrument: Instrument) -> InstrumentOut:
@@ -51,7 +53,11 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@router.get("", summary="Search instruments")
+@router.get(
+    "",
+    summary="Search instruments",
+    dependencies=[Depends(public(PERMISSIONS, "instruments.search"))],
+)
 def search_instruments(
     *,
     session: SessionDep,
@@ -105,6 +111,7 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     summary="Look up an instrument by ISIN (cacheable)",
     response_model=InstrumentOut,
     responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+    dependencies=[Depends(public(PERMISSIONS, "instruments.read"))],
 )
 def get_instrument(
     *,
@@ -132,7 +139,7 @@ def get_instrument(
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an instrument (admin)")
 def create_instrument(
-    *, body: InstrumentCreate, session: SessionDep, _caller: AdminDep
+    *, body: InstrumentCreate, session: SessionDep, _access: CanCreate
 ) -> InstrumentOut:
     if session.get(Instrument, body.isin) is not None:
         raise ProblemError(409, "Instrument exists", f"ISIN {body.isin} is already registered.")
@@ -146,7 +153,7 @@ def create_instrument(
 
 @router.put("/{isin}", summary="Replace an instrument's fields (admin)")
 def update_instrument(
-    *, isin: IsinPath, body: InstrumentFields, session: SessionDep, _caller: AdminDep
+    *, isin: IsinPath, body: InstrumentFields, session: SessionDep, _access: CanUpdate
 ) -> InstrumentOut:
     instrument = session.get(Instrument, isin)
     if instrument is None:

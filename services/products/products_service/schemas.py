@@ -17,6 +17,7 @@ from platform_common.identifiers import (
     is_valid_lei,
     is_valid_mic,
 )
+from platform_common.text import NoControlCharacters
 from platform_common.types import PriceOut
 
 
@@ -69,7 +70,7 @@ class InstrumentFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    full_name: Annotated[str, Field(min_length=1, max_length=350)]
+    full_name: Annotated[str, Field(min_length=1, max_length=350), NoControlCharacters]
     cfi_code: Cfi
     issuer_lei: Lei
     currency: Currency

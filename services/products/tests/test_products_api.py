@@ -132,6 +132,8 @@ def test_search_filters_and_paginates(products_client: TestClient) -> None:
         ("reference_price", "-1"),
         ("status", "delisted"),
         ("full_name", ""),
+        ("full_name", "Apple\tInc."),  # control character
+        ("full_name", "Apple \u202eInc."),  # right-to-left override
     ],
 )
 def test_invalid_instrument_is_422_and_not_written(
@@ -177,3 +179,14 @@ def test_update_unknown_is_404(products_client: TestClient) -> None:
         products_client.put("/v1/instruments/US5949181045", json=body, headers=ADMIN).status_code
         == 404
     )
+
+
+def test_control_character_message_names_the_character(products_client: TestClient) -> None:
+    response = products_client.post(
+        "/v1/instruments", json=dict(APPLE, full_name="Apple\x1bInc."), headers=ADMIN
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["loc"] == ["body", "full_name"]
+    assert "U+001B" in error["msg"]
+    assert "position 5" in error["msg"]

@@ -1,4 +1,4 @@
-"""Caller identity forwarded by API Management, and role checks on write routes.
+"""Caller identity forwarded by API Management (route permissions: platform_common.authz).
 
 API Management authenticates the caller (basic auth against Key Vault-held
 credentials), strips any client-supplied identity headers and sets
@@ -9,7 +9,6 @@ these headers and never see credentials.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -38,9 +37,6 @@ class Caller:
     caller_id: str
     roles: frozenset[Role]
 
-    def has_any(self, roles: frozenset[Role]) -> bool:
-        return bool(self.roles & roles)
-
 
 def parse_roles(raw: str | None) -> frozenset[Role]:
     """Unknown role names are dropped: they grant nothing."""
@@ -66,28 +62,3 @@ def get_caller(
             headers={"WWW-Authenticate": 'Basic realm="platform"'},
         )
     return Caller(caller_id=caller_id, roles=parse_roles(x_caller_roles))
-
-
-def require_roles(*roles: Role) -> Callable[..., Caller]:
-    """Dependency factory: 401 without identity, 403 without one of `roles`."""
-    allowed = frozenset(roles)
-
-    def dependency(
-        x_caller_id: Annotated[str | None, Header(alias=CALLER_ID_HEADER, max_length=128)] = None,
-        x_caller_roles: Annotated[
-            str | None, Header(alias=CALLER_ROLES_HEADER, max_length=512)
-        ] = None,
-    ) -> Caller:
-        caller = get_caller(x_caller_id, x_caller_roles)
-        if not caller.has_any(allowed):
-            raise ProblemError(
-                403,
-                "Forbidden",
-                f"Requires one of roles: {', '.join(sorted(r.value for r in allowed))}.",
-            )
-        return caller
-
-    return dependency
-
-
-ANY_ROLE = (Role.VIEWER, Role.TRADER, Role.RISK_MANAGER, Role.ADMIN)

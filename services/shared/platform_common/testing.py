@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import httpx
 from alembic import command
 from alembic.config import Config
 
@@ -32,3 +34,26 @@ def caller_headers(caller_id: str, *roles: str) -> dict[str, str]:
     if roles:
         headers["X-Caller-Roles"] = ",".join(roles)
     return headers
+
+
+def forwarding_transport(client: Any) -> httpx.MockTransport:
+    """An httpx transport handing each request to an in-process app's TestClient.
+
+    Lets a service's real HTTP client talk to a real local copy of the service it calls.
+    """
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = client.request(
+            request.method,
+            request.url.raw_path.decode("ascii"),
+            headers=list(request.headers.raw),
+            content=request.content,
+        )
+        headers = [
+            (key, value)
+            for key, value in answer.headers.items()
+            if key.lower() not in {"content-length", "content-encoding"}
+        ]
+        return httpx.Response(answer.status_code, headers=headers, content=answer.content)
+
+    return httpx.MockTransport(handle)

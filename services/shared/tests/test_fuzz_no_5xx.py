@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders_service.catalog import InstrumentCatalog, InstrumentRef, get_catalog
+from payments_service.orders_client import FilledOrder, OrdersLookup, get_orders
+from platform_common.identity import Caller
 from platform_common.testing import migrated_sqlite
 
 from .apps import SERVICES, ServiceSpec
@@ -62,6 +64,13 @@ class StaticCatalog:
     def get(self, isin: str) -> InstrumentRef | None:
         if isin == "US0378331005":
             return InstrumentRef(isin, True, "USD", Decimal("0.01"), Decimal(190))
+        return None
+
+
+class NoOrders:
+    """orders-api knowing no order: settlements are refused with 422, never a 5xx."""
+
+    def get(self, order_id: str, caller: Caller) -> FilledOrder | None:
         return None
 
 
@@ -150,6 +159,11 @@ def fuzz_client(
         return StaticCatalog()
 
     app.dependency_overrides[get_catalog] = catalog
+
+    def orders() -> OrdersLookup:
+        return NoOrders()
+
+    app.dependency_overrides[get_orders] = orders
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

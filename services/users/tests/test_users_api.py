@@ -56,8 +56,10 @@ def test_rbac(users_client: TestClient) -> None:
         == 403
     )
     users_client.post("/v1/users", json=TOM, headers=ADMIN)
+    # Another user's account looks missing, so account ids cannot be enumerated.
     other = users_client.get("/v1/users/tom", headers=caller_headers("tina", "trader"))
-    assert other.status_code == 403
+    assert other.status_code == 404
+    assert users_client.get("/v1/users/tom", headers=caller_headers("tom")).status_code == 200
     assert users_client.get("/v1/users/nobody", headers=ADMIN).status_code == 404
 
 
@@ -84,3 +86,44 @@ def test_duplicate_is_409(users_client: TestClient) -> None:
     assert users_client.post("/v1/users", json=TOM, headers=ADMIN).status_code == 201
     duplicate_email = dict(TOM, id="tom2")
     assert users_client.post("/v1/users", json=duplicate_email, headers=ADMIN).status_code == 409
+
+
+def test_email_uniqueness_ignores_case(users_client: TestClient) -> None:
+    assert users_client.post("/v1/users", json=TOM, headers=ADMIN).status_code == 201
+    shouted = dict(TOM, id="tom2", email="Tom@Example.COM")
+    clash = users_client.post("/v1/users", json=shouted, headers=ADMIN)
+    assert clash.status_code == 409
+    assert clash.headers["content-type"] == "application/problem+json"
+    # The address is kept as typed; only the uniqueness key is lower-cased.
+    other = users_client.post(
+        "/v1/users", json=dict(TOM, id="tim", email="Tim@Example.com"), headers=ADMIN
+    )
+    assert other.json()["email"] == "Tim@Example.com"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("display_name", "Tom\x07Trader", "U+0007"),
+        ("display_name", "Tom\nTrader", "U+000A"),
+        ("display_name", "Tom\u202eredarT", "U+202E"),  # right-to-left override
+        ("display_name", "Tom\u2028Trader", "U+2028"),
+        ("email", "tom\x00@example.com", "U+0000"),
+    ],
+)
+def test_control_characters_in_names_are_refused(
+    users_client: TestClient, field: str, value: str, code: str
+) -> None:
+    response = users_client.post("/v1/users", json=dict(TOM, **{field: value}), headers=ADMIN)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert errors[0]["loc"] == ["body", field]
+    assert code in errors[0]["msg"]
+    assert "control characters" in errors[0]["msg"]
+
+
+def test_printable_unicode_names_are_kept(users_client: TestClient) -> None:
+    name = "Zoë Ångström \U0001f468\u200d\U0001f4bb"  # the joiner in an emoji sequence stays
+    created = users_client.post("/v1/users", json=dict(TOM, display_name=name), headers=ADMIN)
+    assert created.status_code == 201, created.text
+    assert created.json()["display_name"] == name

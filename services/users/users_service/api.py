@@ -10,11 +10,20 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from platform_common.authz import Access, authorize
 from platform_common.db import open_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
-from platform_common.identity import Caller, Role, get_caller, require_roles
+from platform_common.identity import Role
 from users_service.models import User
-from users_service.schemas import CallerOut, RolesUpdate, UserCreate, UserOut, UserPage
+from users_service.permissions import PERMISSIONS
+from users_service.schemas import (
+    CallerOut,
+    RolesUpdate,
+    UserCreate,
+    UserOut,
+    UserPage,
+    email_key,
+)
 from users_service.settings import UsersSettings, get_settings
 
 router = APIRouter(prefix="/v1", tags=["users"], responses=PROBLEM_RESPONSES)
@@ -27,7 +36,11 @@ def get_session(
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
+CanReadMe = Annotated[Access, Depends(authorize(PERMISSIONS, "me.read"))]
+CanCreate = Annotated[Access, Depends(authorize(PERMISSIONS, "users.create"))]
+CanList = Annotated[Access, Depends(authorize(PERMISSIONS, "users.list"))]
+CanRead = Annotated[Access, Depends(authorize(PERMISSIONS, "users.read"))]
+CanUpdateRoles = Annotated[Access, Depends(authorize(PERMISSIONS, "users.roles.update"))]
 UserIdPath = Annotated[str, Path(min_length=1, max_length=128)]
 
 
@@ -44,7 +57,8 @@ def to_out(user: User) -> UserOut:
 
 
 @router.get("/me", summary="The caller identity forwarded by the gateway")
-def me(session: SessionDep, caller: Annotated[Caller, Depends(get_caller)]) -> CallerOut:
+def me(session: SessionDep, access: CanReadMe) -> CallerOut:
+    caller = access.caller
     user = session.get(User, caller.caller_id)
     return CallerOut(
         caller_id=caller.caller_id,
@@ -54,8 +68,9 @@ def me(session: SessionDep, caller: Annotated[Caller, Depends(get_caller)]) -> C
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create an account (admin)")
-def create_user(body: UserCreate, session: SessionDep, _caller: AdminDep) -> UserOut:
-    clash = session.scalar(select(User).where(or_(User.id == body.id, User.email == body.email)))
+def create_user(body: UserCreate, session: SessionDep, _access: CanCreate) -> UserOut:
+    key = email_key(body.email)
+    clash = session.scalar(select(User).where(or_(User.id == body.id, User.email_key == key)))
     if clash is not None:
         raise ProblemError(409, "User exists", "A user with this id or e-mail already exists.")
     now = datetime.now(UTC)
@@ -63,6 +78,7 @@ def create_user(body: UserCreate, session: SessionDep, _caller: AdminDep) -> Use
         id=body.id,
         display_name=body.display_name,
         email=body.email,
+        email_key=key,
         roles=",".join(r.value for r in body.roles),
         active=True,
         created_at=now,
@@ -77,7 +93,7 @@ def create_user(body: UserCreate, session: SessionDep, _caller: AdminDep) -> Use
 def list_users(
     *,
     session: SessionDep,
-    _caller: Annotated[Caller, Depends(require_roles(Role.ADMIN, Role.RISK_MANAGER))],
+    _access: CanList,
     role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -92,16 +108,9 @@ def list_users(
 
 
 @router.get("/users/{user_id}", summary="Get an account (admin, risk_manager, or the user)")
-def get_user(
-    *, user_id: UserIdPath, session: SessionDep, caller: Annotated[Caller, Depends(get_caller)]
-) -> UserOut:
-    if caller.caller_id != user_id and not caller.has_any(
-        frozenset({Role.ADMIN, Role.RISK_MANAGER})
-    ):
-        raise ProblemError(
-            403, "Forbidden", "Only admins, risk managers or the user may read an account."
-        )
-    user = session.get(User, user_id)
+def get_user(*, user_id: UserIdPath, session: SessionDep, access: CanRead) -> UserOut:
+    # Another user's account is answered like a missing one: ids are not enumerable.
+    user = session.get(User, user_id) if access.covers(user_id) else None
     if user is None:
         raise ProblemError(404, "User not found", f"No user {user_id}.")
     return to_out(user)
@@ -109,7 +118,7 @@ def get_user(
 
 @router.put("/users/{user_id}/roles", summary="Replace roles / activation (admin)")
 def set_roles(
-    *, user_id: UserIdPath, body: RolesUpdate, session: SessionDep, _caller: AdminDep
+    *, user_id: UserIdPath, body: RolesUpdate, session: SessionDep, _access: CanUpdateRoles
 ) -> UserOut:
     user = session.get(User, user_id)
     if user is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, String
+from sqlalchemy import Boolean, DateTime, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -14,10 +14,15 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    # Uniqueness ignores case: a portable normalised column (SQL Server indexes no
+    # expressions such as lower(email) without a computed column).
+    __table_args__ = (Index("uq_users_email_key", "email_key", unique=True),)
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    email_key: Mapped[str] = mapped_column(String(254))
+    """email lower-cased (users_service.schemas.email_key)."""
     roles: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

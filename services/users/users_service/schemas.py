@@ -5,19 +5,40 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from platform_common.identity import Role
+from platform_common.text import NoControlCharacters
 
 UserId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")]
-Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+def email_key(email: str) -> str:
+    """The form e-mail uniqueness is decided on: addresses differing only in case clash."""
+    return email.lower()
+
+
+def _key_fits(email: str) -> str:
+    # A few characters grow when lower-cased (U+0130 becomes two); the key column holds 254.
+    if len(email_key(email)) > 254:
+        raise ValueError("is longer than 254 characters once lower-cased")
+    return email
+
+
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    NoControlCharacters,
+    AfterValidator(_key_fits),
+]
+DisplayName = Annotated[str, Field(min_length=1, max_length=200), NoControlCharacters]
 
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: UserId = Field(description="The id API Management forwards as X-Caller-Id.")
-    display_name: Annotated[str, Field(min_length=1, max_length=200)]
+    display_name: DisplayName
     email: Email
     roles: Annotated[list[Role], Field(min_length=1, max_length=4)]
 

@@ -1,0 +1,14 @@
+"""Who may read and write instrument reference data."""
+
+from __future__ import annotations
+
+from platform_common.authz import PermissionTable, Rule, Scope
+from platform_common.identity import Role
+
+# Reference data has no owner: reads are public (the gateway caches them), writes admin.
+PERMISSIONS: PermissionTable = {
+    "instruments.search": Rule(public=True),
+    "instruments.read": Rule(public=True),
+    "instruments.create": Rule({Role.ADMIN: Scope.ALL}),
+    "instruments.update": Rule({Role.ADMIN: Scope.ALL}),
+}
