@@ -117,7 +117,7 @@ def add_auditing_and_defender(
     )
     if not defender:
         return
-    sql.ServerSecurityAlertPolicy(
+    alert_policy = sql.ServerSecurityAlertPolicy(
         f"{name}-sql-defender",
         security_alert_policy_name="Default",
         server_name=server.name,
@@ -133,5 +133,7 @@ def add_auditing_and_defender(
         server_name=server.name,
         resource_group_name=resource_group_name,
         state=sql.SqlVulnerabilityAssessmentState.ENABLED,
-        opts=pulumi.ResourceOptions(parent=server),
+        # Vulnerability assessment refuses to start before Defender for SQL is on
+        # (VulnerabilityAssessmentADSIsDisabled, Azure/azure-quickstart-templates#6355).
+        opts=pulumi.ResourceOptions(parent=server, depends_on=[alert_policy]),
     )

@@ -112,7 +112,7 @@ def create_firewall(
         tags=dict(args.tags),
         opts=child,
     )
-    network.FirewallPolicyRuleCollectionGroup(
+    rules = network.FirewallPolicyRuleCollectionGroup(
         f"{name}-firewall-rules",
         rule_collection_group_name="egress",
         firewall_policy_name=policy.name,
@@ -159,7 +159,10 @@ def create_firewall(
             )
         ],
         tags=dict(args.tags),
-        opts=child,
+        # A policy takes one write at a time and a rule collection group write also updates
+        # every firewall on the policy: the firewall waits until its rules are in place
+        # (hashicorp/terraform-provider-azurerm#15440; held by offline/hazards.py).
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[rules]),
     )
     routes = network.RouteTable(
         f"{name}-routes",
