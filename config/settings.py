@@ -154,13 +154,10 @@ class NetworkSettings(_Model):
     enable_ddos_protection: bool
     enable_firewall: bool
     enable_nat_gateway: bool = True
-    # Third-party APIs the workers call through the NAT gateway (and, in prod, the firewall):
-    # GLEIF (LEI records), OpenFIGI (instrument ids) and ESMA's FIRDS register (seed 001).
-    egress_allowed_fqdns: tuple[DomainName, ...] = (
-        "api.gleif.org",
-        "api.openfigi.com",
-        "registers.esma.europa.eu",
-    )
+    # Hosts this deployment lets out through the prod firewall on top of the egress table
+    # (infra/networking/egress.py: platform dependencies and the third-party APIs, each with
+    # its source). Empty unless a stack's workers call something the table does not list.
+    egress_allowed_fqdns: tuple[DomainName, ...] = ()
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> Self:
