@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     model_validator,
 )
@@ -636,6 +637,10 @@ class DeploymentSettings(_Model):
     # runs `pulumi up` becomes admin, so the pipeline can create the contained users.
     sql_admin_login: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     sql_admin_object_id: Guid | None = None
+    # OpenFIGI API key for the workers' third-party sync (a Pulumi secret:
+    # `pulumi config set --secret openfigiApiKey ...`). Stored in Key Vault, readable by the
+    # workers alone (infra/security/secrets.py); unset, OpenFIGI's keyless rate limit applies.
+    openfigi_api_key: Annotated[SecretStr, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _sql_admin_complete(self) -> Self:
