@@ -339,22 +339,85 @@ class DatabaseSettings(_Model):
     enable_defender: bool = False
 
 
+# Days a blob must stay in a tier before it may leave it (deleted, or moved to a cooler tier)
+# without an early-deletion charge for the rest of the period.
+# https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview#summary-of-access-tier-options
+COOL_MINIMUM_DAYS = 30
+ARCHIVE_MINIMUM_DAYS = 180
+
+StorageRedundancy = Literal["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"]
+# The archive tier exists only on these: https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview
+ARCHIVE_REDUNDANCIES = frozenset({"LRS", "GRS", "RAGRS"})
+# Environments that mirror prod: their storage must survive what prod's survives.
+MIRRORS_PROD: frozenset[Environment] = frozenset({"staging", "prod"})
+
+
 class EtlSettings(_Model):
-    """Blob lifecycle of ETL files (seed 001: hot 7 days, cool to 30, then archive)."""
+    """Blob lifecycle and redundancy of ETL files (seed 001: hot, then cool, then archive).
+
+    Every tier change respects the previous tier's minimum: a blob spends at least 30 days in
+    cool and 180 in archive, so the lifecycle never pays an early-deletion charge.
+    """
 
     cool_after_days: Annotated[int, Field(ge=0)] = 7
-    archive_after_days: Annotated[int, Field(ge=1)] = 30
+    # None: files are never archived (where they are deleted before 180 days could pass).
+    archive_after_days: Annotated[int, Field(ge=1)] | None = 7 + COOL_MINIMUM_DAYS
     delete_after_days: Annotated[int, Field(ge=1, le=36500)]
     # Deleted blobs and containers stay restorable this long.
     soft_delete_days: Annotated[int, Field(ge=1, le=365)] = 7
+    # Standard_<redundancy> of the ETL account.
+    storage_redundancy: StorageRedundancy = "LRS"
 
     @model_validator(mode="after")
     def _tiers_in_order(self) -> Self:
-        if not self.cool_after_days < self.archive_after_days < self.delete_after_days:
+        cool, archive, delete = (
+            self.cool_after_days,
+            self.archive_after_days,
+            self.delete_after_days,
+        )
+        if archive is None:
+            if not cool < delete:
+                raise ValueError(
+                    f"etl: coolAfterDays ({cool}) < deleteAfterDays ({delete}) must hold; "
+                    "a blob cannot be cooled after it is deleted"
+                )
+        elif not cool < archive < delete:
             raise ValueError(
-                f"etl: coolAfterDays ({self.cool_after_days}) < archiveAfterDays "
-                f"({self.archive_after_days}) < deleteAfterDays ({self.delete_after_days}) "
-                "must hold; a blob cannot be archived before it is cooled or deleted first"
+                f"etl: coolAfterDays ({cool}) < archiveAfterDays ({archive}) < deleteAfterDays "
+                f"({delete}) must hold; a blob cannot be archived before it is cooled or "
+                "deleted first"
+            )
+        problems = []
+        leaves_cool = delete if archive is None else archive
+        if leaves_cool - cool < COOL_MINIMUM_DAYS:
+            what, key = (
+                ("deleted", "deleteAfterDays")
+                if archive is None
+                else ("archived", "archiveAfterDays")
+            )
+            problems.append(
+                f"blobs would be {what} {leaves_cool - cool} days after reaching cool "
+                f"(coolAfterDays {cool}, {key} {leaves_cool})"
+            )
+        if archive is not None and delete - archive < ARCHIVE_MINIMUM_DAYS:
+            problems.append(
+                f"blobs would be deleted {delete - archive} days after reaching archive "
+                f"(archiveAfterDays {archive}, deleteAfterDays {delete})"
+            )
+        if problems:
+            raise ValueError(
+                "etl: " + "; ".join(problems) + f"; the cool tier has a {COOL_MINIMUM_DAYS}-day "
+                f"and the archive tier a {ARCHIVE_MINIMUM_DAYS}-day minimum, and leaving either "
+                "earlier pays an early-deletion charge for the remaining days; allowed: "
+                f"archiveAfterDays >= coolAfterDays + {COOL_MINIMUM_DAYS} (or deleteAfterDays "
+                f"when nothing is archived) and deleteAfterDays >= archiveAfterDays + "
+                f"{ARCHIVE_MINIMUM_DAYS}, or archiveAfterDays: null"
+            )
+        if archive is not None and self.storage_redundancy not in ARCHIVE_REDUNDANCIES:
+            raise ValueError(
+                f"etl: storageRedundancy = {self.storage_redundancy} with archiveAfterDays "
+                f"{archive}: the archive tier does not exist on zone-redundant accounts; "
+                f"allowed: {', '.join(sorted(ARCHIVE_REDUNDANCIES))}, or archiveAfterDays: null"
             )
         return self
 
@@ -377,6 +440,17 @@ class EnvironmentSettings(_Model):
         problems = list(_azure_rejections(self))
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _mirrors_prod(self) -> Self:
+        """Staging rehearses prod: its storage keeps the redundancy a prod outage would test."""
+        if self.environment in MIRRORS_PROD and self.etl.storage_redundancy == "LRS":
+            raise ValueError(
+                f"etl.storageRedundancy = LRS in {self.environment}: {self.environment} mirrors "
+                "prod, and LRS keeps every copy in one datacenter, lost with that zone; allowed: "
+                "ZRS, GRS, RAGRS, GZRS, RAGZRS (GRS or RAGRS while files are archived)"
+            )
         return self
 
 
@@ -491,7 +565,8 @@ def _dev() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=7),
-        etl=EtlSettings(delete_after_days=90, soft_delete_days=7),
+        # Files go at 90 days, before archive's 180-day minimum could pass: never archived.
+        etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
     )
 
 
@@ -525,7 +600,7 @@ def _qa() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=7),
-        etl=EtlSettings(delete_after_days=90, soft_delete_days=7),
+        etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
     )
 
 
@@ -561,7 +636,9 @@ def _staging() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=14, enable_defender=True),
-        etl=EtlSettings(delete_after_days=180, soft_delete_days=14),
+        # The same lifecycle as prod, kept only as long as archive's minimum requires
+        # (37 + 180 days); geo-redundant like prod (the archive tier rules out ZRS).
+        etl=EtlSettings(delete_after_days=217, soft_delete_days=14, storage_redundancy="GRS"),
     )
 
 
@@ -616,7 +693,7 @@ def _prod() -> EnvironmentSettings:
             enable_defender=True,
         ),
         # Seven years: MiFID II record keeping for order and reference data.
-        etl=EtlSettings(delete_after_days=2555, soft_delete_days=30),
+        etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
     )
 
 
