@@ -337,6 +337,13 @@ class DatabaseSettings(_Model):
     backup_storage_redundancy: Literal["Local", "Zone", "Geo"] = "Local"
     # Microsoft Defender for SQL (threat alerts and vulnerability assessment).
     enable_defender: bool = False
+    # How clients reach the database, set explicitly on the server (infra/database) and
+    # matched by the data subnet's NSG (infra/networking/nsg.py). Redirect, Microsoft's
+    # recommendation (also over private endpoints), sends traffic straight to the node
+    # hosting the database: lower latency, higher throughput, more ports. Proxy keeps every
+    # packet on the gateway's 1433 for drivers without redirect support.
+    # https://learn.microsoft.com/azure/azure-sql/database/connectivity-architecture#connection-policy
+    connection_policy: Literal["Proxy", "Redirect"] = "Redirect"
 
 
 # Days a blob must stay in a tier before it may leave it (deleted, or moved to a cooler tier)

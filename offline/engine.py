@@ -82,6 +82,7 @@ class RecordedResource:
     outputs: dict[str, Any]
     id: str | None
     dependencies: list[str] = field(default_factory=list)
+    retain_on_delete: bool = False
 
     @property
     def component_outputs(self) -> dict[str, Any]:
@@ -209,6 +210,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             outputs=dict(registration.state) if registration and request.custom else {},
             id=response.id or None,
             dependencies=list(request.dependencies),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
         )
         if request.custom:
             self.problems += check_resource_inputs(response.urn, request.type, inputs)
