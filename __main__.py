@@ -11,7 +11,7 @@ from infra.messaging import Messaging, MessagingArgs
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
 from infra.redis import Redis, RedisArgs
-from infra.security import Security, SecurityArgs
+from infra.security import Security, SecurityArgs, secret_values
 
 try:
     settings = read_stack_settings(pulumi.get_stack())
@@ -77,6 +77,7 @@ security = Security(
         private_endpoint_site=networking.private_endpoint_site,
         workspace_id=observability.workspace_id,
         app_insights_id=observability.app_insights_id,
+        secret_values=secret_values(deployment),
     ),
 )
 

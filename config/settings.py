@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     model_validator,
 )
@@ -154,13 +155,10 @@ class NetworkSettings(_Model):
     enable_ddos_protection: bool
     enable_firewall: bool
     enable_nat_gateway: bool = True
-    # Third-party APIs the workers call through the NAT gateway (and, in prod, the firewall):
-    # GLEIF (LEI records), OpenFIGI (instrument ids) and ESMA's FIRDS register (seed 001).
-    egress_allowed_fqdns: tuple[DomainName, ...] = (
-        "api.gleif.org",
-        "api.openfigi.com",
-        "registers.esma.europa.eu",
-    )
+    # Hosts this deployment lets out through the prod firewall on top of the egress table
+    # (infra/networking/egress.py: platform dependencies and the third-party APIs, each with
+    # its source). Empty unless a stack's workers call something the table does not list.
+    egress_allowed_fqdns: tuple[DomainName, ...] = ()
 
     @model_validator(mode="after")
     def _subnets_fit(self) -> Self:
@@ -339,24 +337,94 @@ class DatabaseSettings(_Model):
     backup_storage_redundancy: Literal["Local", "Zone", "Geo"] = "Local"
     # Microsoft Defender for SQL (threat alerts and vulnerability assessment).
     enable_defender: bool = False
+    # How clients reach the database, set explicitly on the server (infra/database) and
+    # matched by the data subnet's NSG (infra/networking/nsg.py). Redirect, Microsoft's
+    # recommendation (also over private endpoints), sends traffic straight to the node
+    # hosting the database: lower latency, higher throughput, more ports. Proxy keeps every
+    # packet on the gateway's 1433 for drivers without redirect support.
+    # https://learn.microsoft.com/azure/azure-sql/database/connectivity-architecture#connection-policy
+    connection_policy: Literal["Proxy", "Redirect"] = "Redirect"
+
+
+# Days a blob must stay in a tier before it may leave it (deleted, or moved to a cooler tier)
+# without an early-deletion charge for the rest of the period.
+# https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview#summary-of-access-tier-options
+COOL_MINIMUM_DAYS = 30
+ARCHIVE_MINIMUM_DAYS = 180
+
+StorageRedundancy = Literal["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"]
+# The archive tier exists only on these: https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview
+ARCHIVE_REDUNDANCIES = frozenset({"LRS", "GRS", "RAGRS"})
+# Environments that mirror prod: their storage must survive what prod's survives.
+MIRRORS_PROD: frozenset[Environment] = frozenset({"staging", "prod"})
 
 
 class EtlSettings(_Model):
-    """Blob lifecycle of ETL files (seed 001: hot 7 days, cool to 30, then archive)."""
+    """Blob lifecycle and redundancy of ETL files (seed 001: hot, then cool, then archive).
+
+    Every tier change respects the previous tier's minimum: a blob spends at least 30 days in
+    cool and 180 in archive, so the lifecycle never pays an early-deletion charge.
+    """
 
     cool_after_days: Annotated[int, Field(ge=0)] = 7
-    archive_after_days: Annotated[int, Field(ge=1)] = 30
+    # None: files are never archived (where they are deleted before 180 days could pass).
+    archive_after_days: Annotated[int, Field(ge=1)] | None = 7 + COOL_MINIMUM_DAYS
     delete_after_days: Annotated[int, Field(ge=1, le=36500)]
     # Deleted blobs and containers stay restorable this long.
     soft_delete_days: Annotated[int, Field(ge=1, le=365)] = 7
+    # Standard_<redundancy> of the ETL account.
+    storage_redundancy: StorageRedundancy = "LRS"
 
     @model_validator(mode="after")
     def _tiers_in_order(self) -> Self:
-        if not self.cool_after_days < self.archive_after_days < self.delete_after_days:
+        cool, archive, delete = (
+            self.cool_after_days,
+            self.archive_after_days,
+            self.delete_after_days,
+        )
+        if archive is None:
+            if not cool < delete:
+                raise ValueError(
+                    f"etl: coolAfterDays ({cool}) < deleteAfterDays ({delete}) must hold; "
+                    "a blob cannot be cooled after it is deleted"
+                )
+        elif not cool < archive < delete:
             raise ValueError(
-                f"etl: coolAfterDays ({self.cool_after_days}) < archiveAfterDays "
-                f"({self.archive_after_days}) < deleteAfterDays ({self.delete_after_days}) "
-                "must hold; a blob cannot be archived before it is cooled or deleted first"
+                f"etl: coolAfterDays ({cool}) < archiveAfterDays ({archive}) < deleteAfterDays "
+                f"({delete}) must hold; a blob cannot be archived before it is cooled or "
+                "deleted first"
+            )
+        problems = []
+        leaves_cool = delete if archive is None else archive
+        if leaves_cool - cool < COOL_MINIMUM_DAYS:
+            what, key = (
+                ("deleted", "deleteAfterDays")
+                if archive is None
+                else ("archived", "archiveAfterDays")
+            )
+            problems.append(
+                f"blobs would be {what} {leaves_cool - cool} days after reaching cool "
+                f"(coolAfterDays {cool}, {key} {leaves_cool})"
+            )
+        if archive is not None and delete - archive < ARCHIVE_MINIMUM_DAYS:
+            problems.append(
+                f"blobs would be deleted {delete - archive} days after reaching archive "
+                f"(archiveAfterDays {archive}, deleteAfterDays {delete})"
+            )
+        if problems:
+            raise ValueError(
+                "etl: " + "; ".join(problems) + f"; the cool tier has a {COOL_MINIMUM_DAYS}-day "
+                f"and the archive tier a {ARCHIVE_MINIMUM_DAYS}-day minimum, and leaving either "
+                "earlier pays an early-deletion charge for the remaining days; allowed: "
+                f"archiveAfterDays >= coolAfterDays + {COOL_MINIMUM_DAYS} (or deleteAfterDays "
+                f"when nothing is archived) and deleteAfterDays >= archiveAfterDays + "
+                f"{ARCHIVE_MINIMUM_DAYS}, or archiveAfterDays: null"
+            )
+        if archive is not None and self.storage_redundancy not in ARCHIVE_REDUNDANCIES:
+            raise ValueError(
+                f"etl: storageRedundancy = {self.storage_redundancy} with archiveAfterDays "
+                f"{archive}: the archive tier does not exist on zone-redundant accounts; "
+                f"allowed: {', '.join(sorted(ARCHIVE_REDUNDANCIES))}, or archiveAfterDays: null"
             )
         return self
 
@@ -379,6 +447,17 @@ class EnvironmentSettings(_Model):
         problems = list(_azure_rejections(self))
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _mirrors_prod(self) -> Self:
+        """Staging rehearses prod: its storage keeps the redundancy a prod outage would test."""
+        if self.environment in MIRRORS_PROD and self.etl.storage_redundancy == "LRS":
+            raise ValueError(
+                f"etl.storageRedundancy = LRS in {self.environment}: {self.environment} mirrors "
+                "prod, and LRS keeps every copy in one datacenter, lost with that zone; allowed: "
+                "ZRS, GRS, RAGRS, GZRS, RAGZRS (GRS or RAGRS while files are archived)"
+            )
         return self
 
 
@@ -493,7 +572,8 @@ def _dev() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=7),
-        etl=EtlSettings(delete_after_days=90, soft_delete_days=7),
+        # Files go at 90 days, before archive's 180-day minimum could pass: never archived.
+        etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
     )
 
 
@@ -527,7 +607,7 @@ def _qa() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=7),
-        etl=EtlSettings(delete_after_days=90, soft_delete_days=7),
+        etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
     )
 
 
@@ -563,7 +643,9 @@ def _staging() -> EnvironmentSettings:
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=14, enable_defender=True),
-        etl=EtlSettings(delete_after_days=180, soft_delete_days=14),
+        # The same lifecycle as prod, kept only as long as archive's minimum requires
+        # (37 + 180 days); geo-redundant like prod (the archive tier rules out ZRS).
+        etl=EtlSettings(delete_after_days=217, soft_delete_days=14, storage_redundancy="GRS"),
     )
 
 
@@ -618,7 +700,7 @@ def _prod() -> EnvironmentSettings:
             enable_defender=True,
         ),
         # Seven years: MiFID II record keeping for order and reference data.
-        etl=EtlSettings(delete_after_days=2555, soft_delete_days=30),
+        etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
     )
 
 
@@ -639,6 +721,10 @@ class DeploymentSettings(_Model):
     # runs `pulumi up` becomes admin, so the pipeline can create the contained users.
     sql_admin_login: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     sql_admin_object_id: Guid | None = None
+    # OpenFIGI API key for the workers' third-party sync (a Pulumi secret:
+    # `pulumi config set --secret openfigiApiKey ...`). Stored in Key Vault, readable by the
+    # workers alone (infra/security/secrets.py); unset, OpenFIGI's keyless rate limit applies.
+    openfigi_api_key: Annotated[SecretStr, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _sql_admin_complete(self) -> Self:

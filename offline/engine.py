@@ -82,6 +82,7 @@ class RecordedResource:
     outputs: dict[str, Any]
     id: str | None
     dependencies: list[str] = field(default_factory=list)
+    retain_on_delete: bool = False
 
     @property
     def component_outputs(self) -> dict[str, Any]:
@@ -194,7 +195,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
-        inputs = rpc.deserialize_properties(request.object)
+        # Secret inputs arrive wrapped in the engine's secret envelope; the inputs are checked
+        # and read as the provider sees them, unwrapped.
+        inputs = _unwrap_secrets(rpc.deserialize_properties(request.object))
         registration = self.resources.get(response.urn)
         self.recorded[response.urn] = RecordedResource(
             urn=response.urn,
@@ -207,6 +210,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             outputs=dict(registration.state) if registration and request.custom else {},
             id=response.id or None,
             dependencies=list(request.dependencies),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
         )
         if request.custom:
             self.problems += check_resource_inputs(response.urn, request.type, inputs)
@@ -217,6 +221,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if recorded is not None:
             recorded.outputs = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return _unwrap_secrets(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {key: _unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(item) for item in value]
+    return value
 
 
 def load_stack_config(
@@ -414,12 +428,24 @@ def _autoname(logical_name: str, stack: str) -> str:
     return f"{logical_name}{digest}"
 
 
+# Child resources whose ARM id nests under their parent's, as Azure returns it, where tests
+# compare scopes with it: type -> (parent collection, parent name input, own collection).
+NESTED_IDS = {"azure-native:keyvault:Secret": ("vaults", "vaultName", "secrets")}
+
+
 def _arm_id(module: str, class_name: str, inputs: Mapping[str, Any], name: str) -> str:
     subscription = f"/subscriptions/{SUBSCRIPTION_ID}"
     if module == "resources" and class_name == "ResourceGroup":
         return f"{subscription}/resourceGroups/{name}"
     group = inputs.get("resourceGroupName") or "rg-unknown"
     namespace = ARM_NAMESPACES.get(module, f"Microsoft.{module.capitalize()}")
+    nested = NESTED_IDS.get(f"azure-native:{module}:{class_name}")
+    if nested is not None:
+        parents, parent_input, own = nested
+        return (
+            f"{subscription}/resourceGroups/{group}/providers/{namespace}/"
+            f"{parents}/{inputs.get(parent_input)}/{own}/{name}"
+        )
     collection = f"{_lower_first(class_name)}s"
     return f"{subscription}/resourceGroups/{group}/providers/{namespace}/{collection}/{name}"
 
@@ -465,6 +491,21 @@ def _computed_outputs(
             "properties": {
                 **dict(inputs.get("properties") or {}),
                 "vaultUri": f"https://{name}.vault.azure.net/",
+            }
+        },
+        # ARM never returns a secret's value, only its metadata and URIs.
+        "azure-native:keyvault:Secret": {
+            "properties": {
+                **{
+                    k: v
+                    for k, v in dict(_unwrap_secrets(inputs.get("properties")) or {}).items()
+                    if k != "value"
+                },
+                "secretUri": f"https://{inputs.get('vaultName')}.vault.azure.net/secrets/{name}",
+                "secretUriWithVersion": (
+                    f"https://{inputs.get('vaultName')}.vault.azure.net/secrets/{name}/"
+                    f"{_uuid(resource_id, 'version').replace('-', '')}"
+                ),
             }
         },
         "azure-native:servicebus:Namespace": {

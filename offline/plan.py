@@ -16,6 +16,7 @@ from typing import Any
 
 from config.settings import SettingsError, StackSettings, load_stack_settings
 from offline.engine import ProgramRun, RecordedResource, run_program
+from offline.hazards import as_rows, check
 from policies.offline import PolicyReport, evaluate, from_recorded
 
 MASK = "[secret]"
@@ -25,6 +26,8 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
     """The plan of one stack as plain data (what `--json` prints)."""
     settings = _settings(run)
     policy = _policy(run, settings)
+    # Writes Azure serialises: pairs the recorded dependency graph would start at once.
+    hazards = as_rows(check(run.resources)) if run.error is None else []
     resources = sorted(run.resources.values(), key=lambda r: r.urn)
     by_layer: dict[str, Counter[str]] = {}
     for resource in resources:
@@ -33,7 +36,7 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
     return {
         "stack": run.stack,
         "project": run.project,
-        "ok": run.ok and (policy is None or policy.ok),
+        "ok": run.ok and not hazards and (policy is None or policy.ok),
         "error": run.error,
         "environment": settings.environment if settings else None,
         "settings": _settings_view(settings) if settings else None,
@@ -61,6 +64,7 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
             for name, value in sorted(run.stack_outputs.items())
         },
         "problems": [str(p) for p in run.problems],
+        "hazards": hazards,
         "policy": _policy_view(policy),
     }
 
@@ -156,6 +160,17 @@ def render_text(plan: dict[str, Any]) -> str:
     if plan["problems"]:
         lines += ["", f"Input problems ({len(plan['problems'])}), which `pulumi up` would reject:"]
         lines += [f"  - {p}" for p in plan["problems"]]
+    if plan["hazards"]:
+        lines += [
+            "",
+            f"Serial-only siblings ({len(plan['hazards'])}) that Azure would refuse to write "
+            "at once or in this order:",
+        ]
+        lines += [
+            f"  - {h['hazard']}: {h['message']} (source: {h['source']})" for h in plan["hazards"]
+        ]
+    else:
+        lines += ["", "Serial-only siblings: every pair is ordered by the dependency graph."]
     if plan["policy"] is not None:
         lines += ["", plan["policy"]["text"]]
     return "\n".join(lines)

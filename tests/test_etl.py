@@ -174,7 +174,9 @@ def test_runs_without_errors_or_input_problems(stack: str) -> None:
 def test_storage_account_is_entra_only_https_tls12_and_private(stack: str) -> None:
     inputs = _account(layer_run(stack)).inputs
     assert inputs["kind"] == "StorageV2"
-    assert inputs["sku"] == {"name": "Standard_GRS" if stack == "prod" else "Standard_LRS"}
+    assert inputs["sku"] == {
+        "name": "Standard_GRS" if stack in ("staging", "prod") else "Standard_LRS"
+    }
     assert inputs["enableHttpsTrafficOnly"] is True
     assert inputs["minimumTlsVersion"] == "TLS1_2"
     assert inputs["allowBlobPublicAccess"] is False
@@ -189,10 +191,11 @@ def test_storage_account_is_entra_only_https_tls12_and_private(stack: str) -> No
 
 
 def test_redundancy_keeps_the_archive_tier_available() -> None:
-    # ZRS/GZRS accounts cannot hold archive-tier blobs, and the lifecycle archives everything.
-    assert sku_name(False) == "Standard_LRS"
-    assert sku_name(True) == "Standard_GRS"
-    assert "ZRS" not in sku_name(True)
+    # ZRS/GZRS accounts cannot hold archive-tier blobs; staging and prod archive their files.
+    for stack in ("staging", "prod"):
+        etl = get_environment_settings(stack).etl
+        assert etl.archive_after_days is not None
+        assert sku_name(etl) == "Standard_GRS"
 
 
 def test_public_access_off_and_blob_endpoint_only_where_private_endpoints_are(stack: str) -> None:
@@ -306,7 +309,10 @@ def test_lifecycle_days_come_from_the_settings(stack: str) -> None:
         }
     base = rules[LIFECYCLE_RULE_NAME]["definition"]["actions"]["baseBlob"]
     assert base["tierToCool"] == {"daysAfterModificationGreaterThan": etl.cool_after_days}
-    assert base["tierToArchive"] == {"daysAfterModificationGreaterThan": etl.archive_after_days}
+    if etl.archive_after_days is None:
+        assert "tierToArchive" not in base
+    else:
+        assert base["tierToArchive"] == {"daysAfterModificationGreaterThan": etl.archive_after_days}
     assert base["delete"] == {"daysAfterModificationGreaterThan": etl.delete_after_days}
     versions = rules[VERSION_RULE_NAME]["definition"]["actions"]["version"]
     assert versions["delete"] == {"daysAfterCreationGreaterThan": etl.soft_delete_days}

@@ -18,6 +18,7 @@ from infra.database.sql_server import (
     add_auditing_and_defender,
     add_firewall_rules,
     create_sql_server,
+    set_connection_policy,
 )
 from infra.networking.private_endpoints import (
     PrivateEndpointSite,
@@ -105,6 +106,12 @@ class Database(pulumi.ComponentResource):
                 resource_group_name=args.resource_group_name,
                 allowed=args.allowed_ip_ranges,
             )
+        set_connection_policy(
+            name,
+            server=server,
+            resource_group_name=args.resource_group_name,
+            policy=env.database.connection_policy,
+        )
         add_auditing_and_defender(
             name,
             server=server,

@@ -7,7 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import sql
+from pulumi_azure_native import resources, sql
+
+# Microsoft.Sql/servers/connectionPolicies: azure-native v3 has no sql.ServerConnectionPolicy
+# (pulumi/pulumi-azure-native#1573), so the policy is written through the provider's generic
+# ARM resource at the API version that first shipped it as stable.
+# https://learn.microsoft.com/azure/templates/microsoft.sql/2021-11-01/servers/connectionpolicies
+CONNECTION_POLICY_API_VERSION = "2021-11-01"
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ def add_auditing_and_defender(
     )
     if not defender:
         return
-    sql.ServerSecurityAlertPolicy(
+    alert_policy = sql.ServerSecurityAlertPolicy(
         f"{name}-sql-defender",
         security_alert_policy_name="Default",
         server_name=server.name,
@@ -133,5 +139,36 @@ def add_auditing_and_defender(
         server_name=server.name,
         resource_group_name=resource_group_name,
         state=sql.SqlVulnerabilityAssessmentState.ENABLED,
-        opts=pulumi.ResourceOptions(parent=server),
+        # Vulnerability assessment refuses to start before Defender for SQL is on
+        # (VulnerabilityAssessmentADSIsDisabled, Azure/azure-quickstart-templates#6355).
+        opts=pulumi.ResourceOptions(parent=server, depends_on=[alert_policy]),
+    )
+
+
+def set_connection_policy(
+    name: str,
+    *,
+    server: sql.Server,
+    resource_group_name: pulumi.Input[str],
+    policy: str,
+) -> resources.Resource:
+    """The server's connection policy, explicit rather than Azure's `Default`.
+
+    `Default` means Redirect from inside Azure and Proxy from outside, and through a private
+    endpoint Proxy: what the NSG must open would depend on where a client sits. The data
+    subnet's NSG opens exactly what this policy needs (infra/networking/nsg.py, sql_ports).
+    https://learn.microsoft.com/azure/azure-sql/database/connectivity-architecture#connection-policy
+    """
+    return resources.Resource(
+        f"{name}-sql-connection-policy",
+        resource_provider_namespace="Microsoft.Sql",
+        parent_resource_path=pulumi.Output.concat("servers/", server.name),
+        resource_type="connectionPolicies",
+        # The only name the API takes.
+        resource_name_="default",
+        resource_group_name=resource_group_name,
+        api_version=CONNECTION_POLICY_API_VERSION,
+        properties={"connectionType": policy},
+        # The API has no DELETE: the policy goes with its server.
+        opts=pulumi.ResourceOptions(parent=server, retain_on_delete=True),
     )

@@ -31,14 +31,15 @@ STORAGE_METRIC_CATEGORY = "Transaction"
 VERSION_RULE_NAME = "etl-old-versions"
 
 
-def sku_name(protect_data: bool) -> str:
-    """Standard_LRS, or Standard_GRS where the data is protected (prod).
+def sku_name(etl: EtlSettings) -> str:
+    """Standard_<redundancy> from settings: LRS in dev and qa, GRS where the environment
+    mirrors prod (staging, prod).
 
-    Not ZRS: the archive tier exists only on LRS, GRS and RA-GRS accounts, and the
-    lifecycle policy moves every file there. Prod's seven-year record copies get a second
-    region instead. https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview
+    Not ZRS while files are archived: the archive tier exists only on LRS, GRS and RA-GRS
+    accounts (the settings validator holds this), so prod's seven-year record copies get a
+    second region instead. https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview
     """
-    return "Standard_GRS" if protect_data else "Standard_LRS"
+    return f"Standard_{etl.storage_redundancy}"
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def storage_ip_rule(address: pulumi.Input[str]) -> storage.IPRuleArgs:
 
 
 def lifecycle_rules(etl: EtlSettings) -> list[storage.ManagementPolicyRuleArgs]:
-    """Hot -> cool -> archive -> delete by days since last write; old versions expire too."""
+    """Hot -> cool -> archive (where set) -> delete by days since last write; old versions
+    expire too. The settings validator keeps every step past its tier's minimum days."""
     prefixes = [f"{c.value}/" for c in CONTAINERS]
     return [
         storage.ManagementPolicyRuleArgs(
@@ -98,8 +100,12 @@ def lifecycle_rules(etl: EtlSettings) -> list[storage.ManagementPolicyRuleArgs]:
                         tier_to_cool=storage.DateAfterModificationArgs(
                             days_after_modification_greater_than=etl.cool_after_days
                         ),
-                        tier_to_archive=storage.DateAfterModificationArgs(
-                            days_after_modification_greater_than=etl.archive_after_days
+                        tier_to_archive=(
+                            storage.DateAfterModificationArgs(
+                                days_after_modification_greater_than=etl.archive_after_days
+                            )
+                            if etl.archive_after_days is not None
+                            else None
                         ),
                         delete=storage.DateAfterModificationArgs(
                             days_after_modification_greater_than=etl.delete_after_days
@@ -142,7 +148,7 @@ def create_staging_storage(
         resource_group_name=args.resource_group_name,
         location=args.location,
         kind="StorageV2",
-        sku=storage.SkuArgs(name=sku_name(security.protect_data)),
+        sku=storage.SkuArgs(name=sku_name(args.etl)),
         access_tier=storage.AccessTier.HOT,
         enable_https_traffic_only=True,
         minimum_tls_version="TLS1_2",

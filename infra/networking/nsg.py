@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from pulumi_azure_native import network
 
@@ -19,6 +20,8 @@ FIRST_PRIORITY = 100
 PRIORITY_STEP = 10
 DENY_ALL_PRIORITY = 4096
 
+SQL_GATEWAY_PORT = "1433"
+
 # Ports no rule may open to the Internet (SSH, RDP, WinRM).
 MANAGEMENT_PORTS = frozenset({"22", "3389", "5985", "5986"})
 
@@ -29,6 +32,24 @@ class ApimMode(StrEnum):
     NONE = "none"  # no API Management in this environment
     INJECTED = "injected"  # classic Developer/Premium: inbound through the subnet
     INTEGRATED = "integrated"  # v2 tiers: outbound VNet integration only
+
+
+SqlConnectionPolicy = Literal["Proxy", "Redirect"]
+
+
+def sql_ports(policy: SqlConnectionPolicy, private_endpoint: bool) -> tuple[str, ...]:
+    """Ports a SQL client must reach under the server's connection policy.
+
+    Proxy: the gateway's 1433 only. Redirect on the public endpoint: 1433 to the gateway,
+    then 11000-11999 to the node hosting the database. Redirect through a private endpoint:
+    Microsoft documents 1433-65535 to the endpoint's subnet, because the redirected port is
+    then any of those.
+    https://learn.microsoft.com/azure/azure-sql/database/connectivity-architecture#connection-policy
+    https://learn.microsoft.com/azure/azure-sql/database/private-endpoint-overview#use-redirect-connection-policy-with-private-endpoints
+    """
+    if policy == "Proxy":
+        return (SQL_GATEWAY_PORT,)
+    return ("1433-65535",) if private_endpoint else (SQL_GATEWAY_PORT, "11000-11999")
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,8 @@ class Flow:
     protocol: str = "Tcp"
     apim_modes: frozenset[ApimMode] = frozenset(ApimMode)
     description: str = ""
+    # SQL clients: the ports follow the server's connection policy (sql_ports), not `ports`.
+    sql: bool = False
 
 
 _INJECTED = frozenset({ApimMode.INJECTED})
@@ -136,15 +159,31 @@ ACCESS_MATRIX: tuple[Flow, ...] = (
         "app-to-data",
         SubnetName.APP,
         SubnetName.DATA,
-        ("1433", "443", "10000"),
-        description="SQL, blob/Key Vault/Cosmos over HTTPS, Azure Managed Redis",
+        ("443", "10000"),
+        description="Blob/Key Vault/Cosmos over HTTPS, Azure Managed Redis",
+    ),
+    Flow(
+        "app-to-sql",
+        SubnetName.APP,
+        SubnetName.DATA,
+        (SQL_GATEWAY_PORT,),
+        sql=True,
+        description="Azure SQL, on the ports its connection policy needs",
     ),
     Flow(
         "functions-to-data",
         SubnetName.FUNCTIONS,
         SubnetName.DATA,
-        ("1433", "443", "10000"),
-        description="SQL, blob/Key Vault/Cosmos over HTTPS, Azure Managed Redis",
+        ("443", "10000"),
+        description="Blob/Key Vault/Cosmos over HTTPS, Azure Managed Redis",
+    ),
+    Flow(
+        "functions-to-sql",
+        SubnetName.FUNCTIONS,
+        SubnetName.DATA,
+        (SQL_GATEWAY_PORT,),
+        sql=True,
+        description="Azure SQL, on the ports its connection policy needs",
     ),
     Flow(
         "gateway-to-data",
@@ -155,10 +194,11 @@ ACCESS_MATRIX: tuple[Flow, ...] = (
         description="API Management reads named values from Key Vault",
     ),
     Flow(
-        "management-to-data",
+        "management-to-sql",
         SubnetName.MANAGEMENT,
         SubnetName.DATA,
-        ("1433",),
+        (SQL_GATEWAY_PORT,),
+        sql=True,
         description="Operators' jump hosts run database migrations and grants",
     ),
 )
@@ -168,11 +208,21 @@ def inbound_rules(
     destination: SubnetName,
     subnet_cidrs: Mapping[SubnetName, str],
     apim_mode: ApimMode,
+    *,
+    sql_client_ports: tuple[str, ...],
 ) -> list[network.SecurityRuleArgs]:
-    """The NSG rules of one subnet: its allowed flows in priority order, then deny-all."""
+    """The NSG rules of one subnet: its allowed flows in priority order, then deny-all.
+
+    `sql_client_ports` are the ports of the SQL flows (see `sql_ports`).
+    """
     flows = [f for f in ACCESS_MATRIX if f.destination is destination and apim_mode in f.apim_modes]
     rules = [
-        _allow(flow, FIRST_PRIORITY + index * PRIORITY_STEP, subnet_cidrs)
+        _allow(
+            flow,
+            FIRST_PRIORITY + index * PRIORITY_STEP,
+            subnet_cidrs,
+            sql_client_ports if flow.sql else flow.ports,
+        )
         for index, flow in enumerate(flows)
     ]
     rules.append(_deny("deny-all-inbound", "Anything the access matrix does not allow", "Inbound"))
@@ -208,10 +258,10 @@ def _deny(
 
 
 def _allow(
-    flow: Flow, priority: int, subnet_cidrs: Mapping[SubnetName, str]
+    flow: Flow, priority: int, subnet_cidrs: Mapping[SubnetName, str], ports: tuple[str, ...]
 ) -> network.SecurityRuleArgs:
     source = subnet_cidrs[flow.source] if isinstance(flow.source, SubnetName) else flow.source
-    single = len(flow.ports) == 1
+    single = len(ports) == 1
     return network.SecurityRuleArgs(
         name=f"allow-{flow.name}",
         description=flow.description,
@@ -222,6 +272,6 @@ def _allow(
         source_address_prefix=source,
         source_port_range="*",
         destination_address_prefix=subnet_cidrs[flow.destination],
-        destination_port_range=flow.ports[0] if single else None,
-        destination_port_ranges=None if single else list(flow.ports),
+        destination_port_range=ports[0] if single else None,
+        destination_port_ranges=None if single else list(ports),
     )

@@ -10,19 +10,7 @@ import pulumi
 from pulumi_azure_native import network
 
 from infra.core.naming import Namer
-
-# What Container Apps and Functions themselves need when egress is forced through a firewall:
-# https://learn.microsoft.com/azure/container-apps/use-azure-firewall
-PLATFORM_EGRESS_FQDNS = (
-    "mcr.microsoft.com",
-    "*.data.mcr.microsoft.com",
-    "*.azurecr.io",
-    "login.microsoftonline.com",
-    "*.login.microsoft.com",
-    "*.identity.azure.net",
-    "*.in.applicationinsights.azure.com",
-    "*.monitor.azure.com",
-)
+from infra.networking.egress import fqdns_by_purpose
 
 
 def firewall_private_ip(firewall_subnet_cidr: str) -> str:
@@ -112,7 +100,7 @@ def create_firewall(
         tags=dict(args.tags),
         opts=child,
     )
-    network.FirewallPolicyRuleCollectionGroup(
+    rules = network.FirewallPolicyRuleCollectionGroup(
         f"{name}-firewall-rules",
         rule_collection_group_name="egress",
         firewall_policy_name=policy.name,
@@ -124,21 +112,16 @@ def create_firewall(
                 name="allow-egress-https",
                 priority=200,
                 action=network.FirewallPolicyFilterRuleCollectionActionArgs(type="Allow"),
+                # One rule per purpose, from the egress table (infra/networking/egress.py).
                 rules=[
                     network.ApplicationRuleArgs(
                         rule_type="ApplicationRule",
-                        name="third-party-apis",
+                        name=purpose.value,
                         source_addresses=list(args.source_cidrs),
                         protocols=[_https()],
-                        target_fqdns=list(args.allowed_fqdns),
-                    ),
-                    network.ApplicationRuleArgs(
-                        rule_type="ApplicationRule",
-                        name="platform-dependencies",
-                        source_addresses=list(args.source_cidrs),
-                        protocols=[_https()],
-                        target_fqdns=list(PLATFORM_EGRESS_FQDNS),
-                    ),
+                        target_fqdns=fqdns,
+                    )
+                    for purpose, fqdns in fqdns_by_purpose(args.allowed_fqdns).items()
                 ],
             )
         ],
@@ -159,7 +142,10 @@ def create_firewall(
             )
         ],
         tags=dict(args.tags),
-        opts=child,
+        # A policy takes one write at a time and a rule collection group write also updates
+        # every firewall on the policy: the firewall waits until its rules are in place
+        # (hashicorp/terraform-provider-azurerm#15440; held by offline/hazards.py).
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[rules]),
     )
     routes = network.RouteTable(
         f"{name}-routes",

@@ -12,7 +12,7 @@ from config.settings import EnvironmentSettings, SubnetName
 from infra.core.naming import Namer
 from infra.core.tags import layer_tags
 from infra.networking.nat_gateway import create_nat_gateway
-from infra.networking.nsg import inbound_rules
+from infra.networking.nsg import inbound_rules, sql_ports
 from infra.networking.private_endpoints import (
     PrivateEndpointSite,
     PrivateLink,
@@ -147,6 +147,10 @@ class Networking(pulumi.ComponentResource):
             )
 
         mode = apim_mode(env)
+        # The data subnet opens what the SQL server's connection policy makes clients use.
+        sql_client_ports = sql_ports(
+            env.database.connection_policy, env.security.enable_private_endpoints
+        )
         previous: pulumi.Resource = firewall.subnet if firewall else vnet
         self.subnet_ids = {}
         for spec in plan:
@@ -155,7 +159,9 @@ class Networking(pulumi.ComponentResource):
                 network_security_group_name=namer.name("network_security_group", role=spec.name),
                 resource_group_name=rg,
                 location=args.location,
-                security_rules=inbound_rules(spec.name, env.network.subnets, mode),
+                security_rules=inbound_rules(
+                    spec.name, env.network.subnets, mode, sql_client_ports=sql_client_ports
+                ),
                 tags={**tags, "subnet": spec.name.value},
                 opts=child,
             )

@@ -95,8 +95,12 @@ class Redis(pulumi.ComponentResource):
             port=DATABASE_PORT,
             opts=pulumi.ResourceOptions(parent=cluster),
         )
+        # One assignment write per database at a time: Azure fails concurrent ones, so each
+        # waits for the one before (Azure/azure-dev#6640, microsoft/aspire#13043; the plan's
+        # serial-sibling check in offline/hazards.py holds this).
+        previous: redisenterprise.AccessPolicyAssignment | None = None
         for workload in CACHE_CLIENTS:
-            redisenterprise.AccessPolicyAssignment(
+            previous = redisenterprise.AccessPolicyAssignment(
                 f"{name}-access-{workload.value}",
                 access_policy_assignment_name=workload.value,
                 cluster_name=cluster.name,
@@ -107,7 +111,9 @@ class Redis(pulumi.ComponentResource):
                 user=redisenterprise.AccessPolicyAssignmentPropertiesUserArgs(
                     object_id=args.identities[workload].principal_id
                 ),
-                opts=pulumi.ResourceOptions(parent=database),
+                opts=pulumi.ResourceOptions(
+                    parent=database, depends_on=[previous] if previous else None
+                ),
             )
 
         # Metrics are the cluster's; connection audit logs (REDConnectionEvents) the database's.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import authorization
+from pydantic import SecretStr
 
 from config.settings import EnvironmentSettings, SubnetName
 from infra.core.naming import Namer
@@ -20,6 +21,7 @@ from infra.observability.diagnostics import add_diagnostic_setting
 from infra.security.keyvault import KeyVaultArgs, create_key_vault
 from infra.security.managed_identity import Workload, WorkloadIdentity, create_identities
 from infra.security.rbac import BuiltInRole, assign_role
+from infra.security.secrets import store_secrets
 from infra.security.waf import create_waf_policy
 
 
@@ -39,6 +41,8 @@ class SecurityArgs:
     private_endpoint_site: PrivateEndpointSite | None
     workspace_id: pulumi.Input[str]
     app_insights_id: pulumi.Input[str]
+    # Values of the secrets table's entries this stack supplies (secrets.secret_values).
+    secret_values: Mapping[str, SecretStr]
 
 
 class Security(pulumi.ComponentResource):
@@ -60,6 +64,8 @@ class Security(pulumi.ComponentResource):
     """Object id of the identity running `pulumi up` (default SQL Entra admin)."""
     waf_policy_id: pulumi.Output[str] | None
     """Front Door WAF policy, where the environment has Front Door."""
+    secret_uris: dict[str, pulumi.Output[str]]
+    """Key Vault URI of each stored secret, for Key Vault references in later layers."""
 
     def __init__(
         self, name: str, args: SecurityArgs, opts: pulumi.ResourceOptions | None = None
@@ -112,18 +118,20 @@ class Security(pulumi.ComponentResource):
             tags=tags,
             parent=self,
         )
-        # Every workload reads its own configuration secrets (third-party API keys, the
-        # gateway's basic-auth credentials) and nothing more: Key Vault Secrets User.
+        # No vault-wide grant: each secret's readers get Key Vault Secrets User on that
+        # secret alone, from the secrets table.
+        stored = store_secrets(
+            name,
+            vault=vault,
+            resource_group_name=args.resource_group_name,
+            values=args.secret_values,
+            identities=self.identities,
+            subscription_id=client.subscription_id,
+            tags=tags,
+            parent=self,
+        )
+        self.secret_uris = {secret: entry.uri for secret, entry in stored.items()}
         for workload, identity in self.identities.items():
-            assign_role(
-                f"{name}-kv-secrets-user-{workload.value}",
-                role=BuiltInRole.KEY_VAULT_SECRETS_USER,
-                scope=vault.id,
-                principal_id=identity.principal_id,
-                subscription_id=client.subscription_id,
-                parent=self,
-                description=f"{workload.value} reads its secrets from Key Vault",
-            )
             # Application Insights takes Entra-authenticated telemetry only (local auth off).
             # https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication
             assign_role(
@@ -162,5 +170,6 @@ class Security(pulumi.ComponentResource):
                     for w, i in self.identities.items()
                 },
                 "waf_policy_id": self.waf_policy_id,
+                "secret_uris": self.secret_uris,
             }
         )
