@@ -29,6 +29,7 @@ from platform_common.db import open_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from platform_common.identity import ANY_ROLE, Caller, Role, require_roles
 from platform_common.outbox import DomainEvent, enqueue
+from platform_common.types import amount_of
 
 router = APIRouter(prefix="/v1/settlements", tags=["settlements"], responses=PROBLEM_RESPONSES)
 
@@ -104,7 +105,7 @@ def create_settlement(
     item = Settlement(
         id=str(uuid.uuid4()),
         **body.model_dump(mode="python"),
-        amount=body.quantity * body.price,
+        amount=amount_of(body.quantity, body.price),
         status=SettlementStatus.PENDING.value,
         created_at=now,
         updated_at=now,

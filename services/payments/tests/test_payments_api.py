@@ -36,7 +36,7 @@ def counts(h: PaymentsHarness) -> tuple[int, int]:
 def test_create_is_idempotent_on_order_id(payments: PaymentsHarness) -> None:
     first = payments.client.post("/v1/settlements", json=INSTRUCTION, headers=RISK)
     assert first.status_code == 201
-    assert first.json()["amount"] == "11365.99999980"
+    assert first.json()["amount"] == "11365.99999980000000"
     assert first.json()["status"] == "PENDING"
     second = payments.client.post(
         "/v1/settlements", json=INSTRUCTION, headers=caller_headers("ada", "admin")

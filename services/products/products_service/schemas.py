@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -17,7 +15,7 @@ from platform_common.identifiers import (
     is_valid_lei,
     is_valid_mic,
 )
-from platform_common.types import PriceOut
+from platform_common.types import PriceIn, PriceOut, UtcTimestamp
 
 
 def _check(predicate_name: str, predicate: Callable[[str], bool]) -> AfterValidator:
@@ -56,7 +54,7 @@ Currency = Annotated[
 Mic = Annotated[
     str, Field(min_length=4, max_length=4, examples=["XNAS"]), _check("ISO 10383 MIC", is_valid_mic)
 ]
-Price = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
+Price = PriceIn
 
 
 class InstrumentStatus(StrEnum):
@@ -97,7 +95,7 @@ class InstrumentOut(BaseModel):
     reference_price: PriceOut | None
     status: InstrumentStatus
     version: int
-    updated_at: datetime
+    updated_at: UtcTimestamp
 
 
 class InstrumentPage(BaseModel):

@@ -1,0 +1,119 @@
+"""Exact decimals and UTC instants survive SQLite; values that will not fit are refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
+from sqlalchemy.dialects import mssql
+from sqlalchemy.exc import StatementError
+from sqlalchemy.schema import CreateTable
+
+from platform_common.columns import ExactDecimal, UtcDateTime, fixed_point
+from platform_common.types import (
+    AMOUNT,
+    AmountOut,
+    PriceIn,
+    PriceOut,
+    QuantityIn,
+    UtcTimestamp,
+    amount_of,
+)
+
+metadata = MetaData()
+numbers = Table(
+    "numbers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("quantity", ExactDecimal(18, 6)),
+    Column("amount", ExactDecimal(*AMOUNT)),
+    Column("at", UtcDateTime()),
+)
+
+
+@pytest.fixture
+def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite:///{tmp_path / 'n.db'}")
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_seventeen_significant_digits_round_trip_on_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
+    quantity = Decimal("123456789012.123456")
+    amount = amount_of(Decimal("999999999999.999999"), Decimal("9999999999.99999999"))
+    with engine.begin() as conn:
+        conn.execute(insert(numbers).values(id=1, quantity=quantity, amount=amount))
+        row = conn.execute(select(numbers.c.quantity, numbers.c.amount)).one()
+    assert row.quantity == quantity
+    # (10^12 - 10^-6) x (10^10 - 10^-8) = 10^22 - 2 x 10^4 + 10^-14, all 36 digits kept
+    assert row.amount == amount == Decimal("9999999999999999980000.00000000000001")
+
+
+def test_values_that_do_not_fit_are_refused_not_rounded(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as conn, pytest.raises(StatementError, match="more than 6 decimal places"):
+        conn.execute(insert(numbers).values(id=2, quantity=Decimal("1.0000001")))
+    with engine.begin() as conn, pytest.raises(StatementError, match="significant digits"):
+        conn.execute(insert(numbers).values(id=3, quantity=Decimal("1234567890123.5")))
+
+
+def test_instants_come_back_in_utc_with_an_offset(engine) -> None:  # type: ignore[no-untyped-def]
+    paris = datetime(2026, 12, 1, 10, 30, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    with engine.begin() as conn:
+        conn.execute(insert(numbers).values(id=4, at=paris))
+        at = conn.execute(select(numbers.c.at)).scalar_one()
+    assert at == paris
+    assert at.tzinfo is UTC
+    assert at.isoformat() == "2026-12-01T09:30:00.123456+00:00"
+    with engine.begin() as conn, pytest.raises(StatementError, match="naive datetime"):
+        conn.execute(insert(numbers).values(id=5, at=datetime(2026, 1, 1)))
+
+
+def test_azure_sql_gets_decimal_and_datetimeoffset() -> None:
+    ddl = str(CreateTable(numbers).compile(dialect=mssql.dialect()))
+    assert "quantity NUMERIC(18, 6)" in ddl
+    assert "amount NUMERIC(36, 14)" in ddl
+    assert "at DATETIMEOFFSET" in ddl
+
+
+class Out(BaseModel):
+    price: PriceOut
+    amount: AmountOut
+    at: UtcTimestamp
+
+
+class In(BaseModel):
+    quantity: QuantityIn
+    price: PriceIn
+
+
+def test_output_is_fixed_point_with_the_column_scale() -> None:
+    out = Out(
+        price=Decimal("1E-8"),
+        amount=amount_of(Decimal("999999999999.999999"), Decimal("9999999999.99999999")),
+        at=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+    )
+    assert out.model_dump(mode="json") == {
+        "price": "0.00000001",
+        "amount": "9999999999999999980000.00000000000001",
+        "at": "2026-12-01T09:00:00Z",
+    }
+    assert fixed_point(Decimal("1E+3"), 2) == "1000.00"
+
+
+def test_output_refuses_naive_timestamps() -> None:
+    with pytest.raises(ValidationError, match="timezone"):
+        Out(price=Decimal(1), amount=Decimal(1), at=datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price"),
+    [("1.0000001", "1"), ("1", "1.000000001"), ("1234567890123", "1"), ("1", "12345678901")],
+)
+def test_input_refuses_what_the_column_cannot_hold(quantity: str, price: str) -> None:
+    with pytest.raises(ValidationError):
+        In(quantity=Decimal(quantity), price=Decimal(price))
