@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -17,8 +17,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Table
 from starlette.concurrency import run_in_threadpool
 
+from platform_common.body_limit import BodySizeLimitMiddleware
 from platform_common.db import EngineRegistry, database_is_ready
-from platform_common.errors import install_problem_handlers
+from platform_common.errors import (
+    BAD_HEADER_DESCRIPTION,
+    MALFORMED_BODY_DESCRIPTION,
+    PROBLEM_MEDIA_TYPE,
+    TOO_LARGE_DESCRIPTION,
+    install_problem_handlers,
+)
+from platform_common.identity import CALLER_ID_HEADER
 from platform_common.messaging import EntityKind, MessageBus, build_bus
 from platform_common.outbox import OutboxDispatcher
 from platform_common.settings import MessagingSettings, ServiceSettings
@@ -27,6 +35,9 @@ from platform_common.telemetry import configure_telemetry
 logger = logging.getLogger(__name__)
 
 S = TypeVar("S", bound=ServiceSettings)
+
+# A readiness check answers whether one required dependency can serve this instance.
+ReadinessCheck = Callable[[Request, ServiceSettings], bool]
 
 
 @dataclass(frozen=True)
@@ -85,8 +96,21 @@ def dispatcher_for(app: FastAPI, settings: MessagingSettings) -> OutboxDispatche
     )
 
 
-def health_router(get_settings: Callable[[], ServiceSettings], checks_bus: bool) -> APIRouter:
-    """Liveness says the process serves; readiness says DB (and bus) answer."""
+def _passes(name: str, check: Callable[[], bool]) -> bool:
+    """A check that raises (driver missing, DNS, token) reports the dependency down, not 500."""
+    try:
+        return bool(check())
+    except Exception:
+        logger.exception("readiness check %s failed", name)
+        return False
+
+
+def health_router(
+    get_settings: Callable[[], ServiceSettings],
+    checks_bus: bool,
+    extra_checks: Mapping[str, ReadinessCheck],
+) -> APIRouter:
+    """Liveness says the process serves; readiness names each required dependency that is down."""
     router = APIRouter(prefix="/health", tags=["health"])
 
     @router.get("/live", summary="Liveness probe")
@@ -96,23 +120,73 @@ def health_router(get_settings: Callable[[], ServiceSettings], checks_bus: bool)
     @router.get(
         "/ready",
         summary="Readiness probe",
-        responses={503: {"description": "A dependency is unavailable"}},
+        responses={
+            503: {"description": "A required dependency is unavailable (see `unavailable`)"}
+        },
     )
     def ready(
         request: Request, settings: Annotated[ServiceSettings, Depends(get_settings)]
     ) -> JSONResponse:
         engines: EngineRegistry = request.app.state.engines
-        checks = {"database": database_is_ready(engines.engine(settings))}
+        checks = {
+            "database": _passes("database", lambda: database_is_ready(engines.engine(settings)))
+        }
         if checks_bus:
             assert isinstance(settings, MessagingSettings)
-            checks["message_bus"] = bus_for(request, settings).is_ready()
-        ok = all(checks.values())
-        return JSONResponse(
-            {"status": "ok" if ok else "unavailable", "checks": checks},
-            status_code=200 if ok else 503,
-        )
+            checks["message_bus"] = _passes(
+                "message_bus", lambda: bus_for(request, settings).is_ready()
+            )
+        for name, check in extra_checks.items():
+            checks[name] = _passes(name, lambda check=check: check(request, settings))  # type: ignore[misc]
+        down = sorted(name for name, ok in checks.items() if not ok)
+        body: dict[str, Any] = {"status": "unavailable" if down else "ok", "checks": checks}
+        if down:
+            body["unavailable"] = down
+            body["detail"] = f"Required dependencies down: {', '.join(down)}."
+        return JSONResponse(body, status_code=503 if down else 200)
 
     return router
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def document_derived_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the statuses the shared machinery returns to the operations it applies to.
+
+    413 and 400 (malformed body) to every operation with a request body; 400 (bad header)
+    to every operation reading the caller headers.
+    """
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            reads_caller = any(
+                p.get("in") == "header" and p.get("name", "").lower() == CALLER_ID_HEADER.lower()
+                for p in operation.get("parameters", [])
+            )
+            if "requestBody" in operation:
+                responses.setdefault("413", _problem(TOO_LARGE_DESCRIPTION))
+                responses.setdefault("400", _problem(MALFORMED_BODY_DESCRIPTION))
+            elif reads_caller:
+                responses.setdefault("400", _problem(BAD_HEADER_DESCRIPTION))
+    return schema
+
+
+def _install_openapi(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_derived_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_service_app(
@@ -123,6 +197,7 @@ def create_service_app(
     get_settings: Callable[[], ServiceSettings],
     routers: Sequence[APIRouter],
     outbox: OutboxConfig | None = None,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
 ) -> FastAPI:
     """Assemble a service; resources hang off app.state, never module globals."""
     configure_telemetry(get_settings(), service)
@@ -150,9 +225,16 @@ def create_service_app(
     app.state.outbox_config = outbox
     app.state.outbox_lock = threading.Lock()
     install_problem_handlers(app)
-    app.include_router(health_router(get_settings, checks_bus=outbox is not None))
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        limit=lambda: resolve_settings(app, get_settings).max_request_body_bytes,
+    )
+    app.include_router(
+        health_router(get_settings, checks_bus=outbox is not None, extra_checks=readiness or {})
+    )
     for router in routers:
         app.include_router(router)
+    _install_openapi(app)
     return app
 
 
