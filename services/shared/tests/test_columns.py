@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
-from sqlalchemy.dialects import mssql
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, insert, select
+from sqlalchemy.dialects.mssql.base import MSDialect
 from sqlalchemy.exc import StatementError
 from sqlalchemy.schema import CreateTable
 
@@ -36,14 +37,14 @@ numbers = Table(
 
 
 @pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = create_engine(f"sqlite:///{tmp_path / 'n.db'}")
     metadata.create_all(engine)
     yield engine
     engine.dispose()
 
 
-def test_seventeen_significant_digits_round_trip_on_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
+def test_seventeen_significant_digits_round_trip_on_sqlite(engine: Engine) -> None:
     quantity = Decimal("123456789012.123456")
     amount = amount_of(Decimal("999999999999.999999"), Decimal("9999999999.99999999"))
     with engine.begin() as conn:
@@ -54,14 +55,14 @@ def test_seventeen_significant_digits_round_trip_on_sqlite(engine) -> None:  # t
     assert row.amount == amount == Decimal("9999999999999999980000.00000000000001")
 
 
-def test_values_that_do_not_fit_are_refused_not_rounded(engine) -> None:  # type: ignore[no-untyped-def]
+def test_values_that_do_not_fit_are_refused_not_rounded(engine: Engine) -> None:
     with engine.begin() as conn, pytest.raises(StatementError, match="more than 6 decimal places"):
         conn.execute(insert(numbers).values(id=2, quantity=Decimal("1.0000001")))
     with engine.begin() as conn, pytest.raises(StatementError, match="significant digits"):
         conn.execute(insert(numbers).values(id=3, quantity=Decimal("1234567890123.5")))
 
 
-def test_instants_come_back_in_utc_with_an_offset(engine) -> None:  # type: ignore[no-untyped-def]
+def test_instants_come_back_in_utc_with_an_offset(engine: Engine) -> None:
     paris = datetime(2026, 12, 1, 10, 30, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
     with engine.begin() as conn:
         conn.execute(insert(numbers).values(id=4, at=paris))
@@ -74,7 +75,8 @@ def test_instants_come_back_in_utc_with_an_offset(engine) -> None:  # type: igno
 
 
 def test_azure_sql_gets_decimal_and_datetimeoffset() -> None:
-    ddl = str(CreateTable(numbers).compile(dialect=mssql.dialect()))
+    dialect = MSDialect()  # type: ignore[no-untyped-call]
+    ddl = str(CreateTable(numbers).compile(dialect=dialect))
     assert "quantity NUMERIC(18, 6)" in ddl
     assert "amount NUMERIC(36, 14)" in ddl
     assert "at DATETIMEOFFSET" in ddl

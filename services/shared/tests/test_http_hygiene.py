@@ -149,7 +149,7 @@ def test_malformed_bodies_share_one_400_problem_shape(users: TestClient, raw: by
 
 
 def test_utf8_caller_id_is_decoded_not_garbled(users: TestClient) -> None:
-    response = users.get("/v1/me", headers={"X-Caller-Id": "José".encode()})
+    response = users.get("/v1/me", headers=[(b"X-Caller-Id", "José".encode())])
     assert response.status_code == 200
     assert response.json()["caller_id"] == "José"
 

@@ -7,11 +7,12 @@ checks (the clash lookup, the version read), so each race is run, not hoped for.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def flushes_held_until(parties: int) -> Iterator[None]:
         event.remove(Session, "before_flush", hold)
 
 
-def race(calls: list[Callable[[], httpx2.Response]]) -> list[httpx2.Response]:
+def race(calls: Sequence[Callable[[], httpx2.Response]]) -> list[httpx2.Response]:
     with flushes_held_until(len(calls)), ThreadPoolExecutor(max_workers=len(calls)) as pool:
         futures = [pool.submit(call) for call in calls]
         return [f.result(timeout=30) for f in futures]
@@ -139,7 +140,7 @@ def test_orders_concurrent_amends_give_one_200_and_409s(tmp_path: Path) -> None:
         assert created.status_code == 201, created.text
         url = created.headers["Location"]
         amends = [
-            lambda q=q: client.patch(url, json={"quantity": str(q)}, headers=TRADER)
+            partial(client.patch, url, json={"quantity": str(q)}, headers=TRADER)
             for q in (11, 12, 13)
         ]
         assert_one_winner(race(amends), 200)

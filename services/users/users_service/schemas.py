@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from platform_common.identity import Role
 from platform_common.types import UtcTimestamp
@@ -31,7 +31,8 @@ class RolesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     roles: Annotated[list[Role], Field(min_length=1, max_length=4)]
-    active: bool = True
+    # Strict: lax mode would take 0/1 and "yes" for a field the schema types boolean.
+    active: StrictBool = True
 
     @field_validator("roles")
     @classmethod
