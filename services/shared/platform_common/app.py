@@ -6,6 +6,7 @@ Annotated[..., Depends(get_settings)] hints that close over a local name.
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -36,8 +37,9 @@ logger = logging.getLogger(__name__)
 
 S = TypeVar("S", bound=ServiceSettings)
 
-# A readiness check answers whether one required dependency can serve this instance.
-ReadinessCheck = Callable[[Request, ServiceSettings], bool]
+# A readiness probe is a FastAPI dependency returning the check to run, so it resolves its
+# clients (and test overrides) like any route; the check itself runs guarded by `_passes`.
+ReadinessProbe = Callable[..., Callable[[], bool]]
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def _passes(name: str, check: Callable[[], bool]) -> bool:
 def health_router(
     get_settings: Callable[[], ServiceSettings],
     checks_bus: bool,
-    extra_checks: Mapping[str, ReadinessCheck],
+    probes: Mapping[str, ReadinessProbe],
 ) -> APIRouter:
     """Liveness says the process serves; readiness names each required dependency that is down."""
     router = APIRouter(prefix="/health", tags=["health"])
@@ -117,15 +119,10 @@ def health_router(
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get(
-        "/ready",
-        summary="Readiness probe",
-        responses={
-            503: {"description": "A required dependency is unavailable (see `unavailable`)"}
-        },
-    )
     def ready(
-        request: Request, settings: Annotated[ServiceSettings, Depends(get_settings)]
+        request: Request,
+        settings: ServiceSettings,
+        **resolved: Callable[[], bool],
     ) -> JSONResponse:
         engines: EngineRegistry = request.app.state.engines
         checks = {
@@ -136,8 +133,8 @@ def health_router(
             checks["message_bus"] = _passes(
                 "message_bus", lambda: bus_for(request, settings).is_ready()
             )
-        for name, check in extra_checks.items():
-            checks[name] = _passes(name, lambda check=check: check(request, settings))  # type: ignore[misc]
+        for name in probes:
+            checks[name] = _passes(name, resolved[name])
         down = sorted(name for name, ok in checks.items() if not ok)
         body: dict[str, Any] = {"status": "unavailable" if down else "ok", "checks": checks}
         if down:
@@ -145,6 +142,30 @@ def health_router(
             body["detail"] = f"Required dependencies down: {', '.join(down)}."
         return JSONResponse(body, status_code=503 if down else 200)
 
+    # One dependency parameter per probe, named after the dependency it checks.
+    kind = inspect.Parameter.KEYWORD_ONLY
+    ready.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", kind, annotation=Request),
+            inspect.Parameter(
+                "settings", kind, annotation=Annotated[ServiceSettings, Depends(get_settings)]
+            ),
+            *(
+                inspect.Parameter(name, kind, annotation=Annotated[Any, Depends(probe)])
+                for name, probe in probes.items()
+            ),
+        ],
+        return_annotation=JSONResponse,
+    )
+    router.add_api_route(
+        "/ready",
+        ready,
+        methods=["GET"],
+        summary="Readiness probe",
+        responses={
+            503: {"description": "A required dependency is unavailable (see `unavailable`)"}
+        },
+    )
     return router
 
 
@@ -197,7 +218,7 @@ def create_service_app(
     get_settings: Callable[[], ServiceSettings],
     routers: Sequence[APIRouter],
     outbox: OutboxConfig | None = None,
-    readiness: Mapping[str, ReadinessCheck] | None = None,
+    readiness: Mapping[str, ReadinessProbe] | None = None,
 ) -> FastAPI:
     """Assemble a service; resources hang off app.state, never module globals."""
     configure_telemetry(get_settings(), service)
@@ -230,7 +251,7 @@ def create_service_app(
         limit=lambda: resolve_settings(app, get_settings).max_request_body_bytes,
     )
     app.include_router(
-        health_router(get_settings, checks_bus=outbox is not None, extra_checks=readiness or {})
+        health_router(get_settings, checks_bus=outbox is not None, probes=readiness or {})
     )
     for router in routers:
         app.include_router(router)

@@ -64,6 +64,9 @@ class StaticCatalog:
             return InstrumentRef(isin, True, "USD", Decimal("0.01"), Decimal(190))
         return None
 
+    def is_ready(self) -> bool:
+        return True
+
 
 def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     ref = schema.get("$ref")

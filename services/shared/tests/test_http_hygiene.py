@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from orders_service.catalog import get_catalog
+from orders_service.settings import OrdersSettings
 from platform_common.app import create_service_app
 from platform_common.messaging import InMemoryBus
 from platform_common.settings import ServiceSettings
 from platform_common.testing import caller_headers, migrated_sqlite
 
 from .apps import SERVICES, ServiceSpec
+from .test_fuzz_no_5xx import StaticCatalog
 
 ADMIN = caller_headers("ada", "admin")
 LIMIT = 4096
@@ -172,22 +175,30 @@ class RaisingBus(InMemoryBus):
 def test_readiness_names_a_dependency_whose_check_raises(tmp_path: Path) -> None:
     app, _ = _app("orders", tmp_path)
     app.state.buses.set(RaisingBus())
+    app.dependency_overrides[get_catalog] = StaticCatalog
     with TestClient(app) as client:
         ready = client.get("/health/ready")
     assert ready.status_code == 503
     assert ready.json()["unavailable"] == ["message_bus"]
-    assert ready.json()["checks"] == {"database": True, "message_bus": False}
+    assert ready.json()["checks"] == {
+        "database": True,
+        "message_bus": False,
+        "products_api": True,
+    }
 
 
-def test_readiness_runs_the_services_own_required_checks(tmp_path: Path) -> None:
+def test_readiness_runs_the_services_own_probes(tmp_path: Path) -> None:
     url = migrated_sqlite(_spec("users").directory, tmp_path / "t.db", tmp_path / "db.sqlite")
     settings = ServiceSettings(database_url=url)
 
     def get_settings() -> ServiceSettings:
         return settings
 
-    def catalog_down(_request: Request, _settings: ServiceSettings) -> bool:
+    def down() -> bool:
         return False
+
+    def catalog_probe() -> Callable[[], bool]:
+        return down
 
     app = create_service_app(
         service="x",
@@ -195,13 +206,31 @@ def test_readiness_runs_the_services_own_required_checks(tmp_path: Path) -> None
         description="x",
         get_settings=get_settings,
         routers=[],
-        readiness={"products_api": catalog_down},
+        readiness={"products_api": catalog_probe},
     )
     with TestClient(app) as client:
         ready = client.get("/health/ready")
     assert ready.status_code == 503
     assert ready.json()["unavailable"] == ["products_api"]
     assert "products_api" in ready.json()["detail"]
+
+
+def test_orders_is_not_ready_while_products_api_is_down(tmp_path: Path) -> None:
+    """The real HTTP catalog, pointed at a port nothing listens on."""
+    spec = _spec("orders")
+    url = migrated_sqlite(spec.directory, tmp_path / "template.db", tmp_path / "db.sqlite")
+    app = spec.create_app()
+    settings = OrdersSettings(
+        database_url=url,
+        products_api_base_url="http://127.0.0.1:9",
+        outbox_poll_interval_seconds=300,
+    )
+    app.dependency_overrides[spec.get_settings] = lambda: settings
+    with TestClient(app) as client:
+        ready = client.get("/health/ready")
+    assert ready.status_code == 503
+    assert ready.json()["unavailable"] == ["products_api"]
+    assert ready.json()["checks"]["database"] is True
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
@@ -218,3 +247,17 @@ def test_openapi_documents_every_status_the_shared_machinery_returns(spec: Servi
             headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
             if "X-Caller-Id" in headers:
                 assert {"400", "401"} <= codes, where
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)
+def test_a_database_that_does_not_answer_is_503_problem(spec: ServiceSpec, tmp_path: Path) -> None:
+    app = spec.create_app()
+    settings = spec.settings_cls(database_url=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}")
+    app.dependency_overrides[spec.get_settings] = lambda: settings
+    app.dependency_overrides[get_catalog] = StaticCatalog
+    path = next(p for p in app.openapi()["paths"] if p.startswith("/v1") and "{" not in p)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(path, headers=caller_headers("ada", "admin"))
+    assert response.status_code == 503, (path, response.text)
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
