@@ -27,3 +27,21 @@ def test_a_ninth_decimal_is_refused_not_rounded(products_client: TestClient) -> 
     response = products_client.post("/v1/instruments", json=body, headers=ADMIN)
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "reference_price"]
+
+
+def test_a_json_number_is_refused_because_it_arrives_as_a_binary_float(
+    products_client: TestClient,
+) -> None:
+    """json.loads reads 1234567890.12345678 as 1234567890.1234567: it must not be stored."""
+    body = dict(APPLE, reference_price=1234567890.12345678)
+    response = products_client.post("/v1/instruments", json=body, headers=ADMIN)
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["loc"] == ["body", "reference_price"]
+    assert "send decimals as JSON strings" in error["msg"]
+
+
+def test_the_request_schema_states_the_decimal_shape(products_client: TestClient) -> None:
+    schema = products_client.get("/openapi.json").json()["components"]["schemas"]
+    tick = schema["InstrumentCreate"]["properties"]["tick_size"]
+    assert {"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,8})?$"} in tick["anyOf"]

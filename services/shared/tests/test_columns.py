@@ -114,8 +114,22 @@ def test_output_refuses_naive_timestamps() -> None:
 
 @pytest.mark.parametrize(
     ("quantity", "price"),
-    [("1.0000001", "1"), ("1", "1.000000001"), ("1234567890123", "1"), ("1", "12345678901")],
+    [
+        ("1.0000001", "1"),
+        ("1", "1.000000001"),
+        ("1234567890123", "1"),
+        ("1", "12345678901"),
+        ("1e3", "1"),
+        ("0", "1"),
+        ("1", 0.5),
+        (True, "1"),
+    ],
 )
-def test_input_refuses_what_the_column_cannot_hold(quantity: str, price: str) -> None:
+def test_input_refuses_what_the_column_cannot_hold(quantity: object, price: object) -> None:
     with pytest.raises(ValidationError):
-        In(quantity=Decimal(quantity), price=Decimal(price))
+        In.model_validate({"quantity": quantity, "price": price})
+
+
+def test_input_takes_decimal_strings_and_integers() -> None:
+    parsed = In.model_validate({"quantity": "123456789012.123456", "price": 7})
+    assert (parsed.quantity, parsed.price) == (Decimal("123456789012.123456"), Decimal(7))
