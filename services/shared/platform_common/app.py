@@ -39,6 +39,7 @@ S = TypeVar("S", bound=ServiceSettings)
 
 # A readiness probe is a FastAPI dependency returning the check to run, so it resolves its
 # clients (and test overrides) like any route; the check itself runs guarded by `_passes`.
+# Its name (a Python identifier) is the key reported in `checks` and `unavailable`.
 ReadinessProbe = Callable[..., Callable[[], bool]]
 
 
@@ -191,11 +192,19 @@ def document_derived_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 p.get("in") == "header" and p.get("name", "").lower() == CALLER_ID_HEADER.lower()
                 for p in operation.get("parameters", [])
             )
-            if "requestBody" in operation:
+            takes_body = "requestBody" in operation
+            if takes_body:
                 responses.setdefault("413", _problem(TOO_LARGE_DESCRIPTION))
-                responses.setdefault("400", _problem(MALFORMED_BODY_DESCRIPTION))
-            elif reads_caller:
-                responses.setdefault("400", _problem(BAD_HEADER_DESCRIPTION))
+            causes = [
+                text
+                for text, applies in (
+                    (MALFORMED_BODY_DESCRIPTION, takes_body),
+                    (BAD_HEADER_DESCRIPTION, reads_caller),
+                )
+                if applies
+            ]
+            if causes:
+                responses.setdefault("400", _problem("; or ".join(causes)))
     return schema
 
 
