@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from alembic import command
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, insert, select
 from sqlalchemy.dialects.mssql.base import MSDialect
@@ -15,6 +16,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.schema import CreateTable
 
 from platform_common.columns import ExactDecimal, UtcDateTime, fixed_point
+from platform_common.testing import alembic_config
 from platform_common.types import (
     AMOUNT,
     AmountOut,
@@ -24,6 +26,8 @@ from platform_common.types import (
     UtcTimestamp,
     amount_of,
 )
+
+from .apps import SERVICES_DIR
 
 metadata = MetaData()
 numbers = Table(
@@ -133,3 +137,22 @@ def test_input_refuses_what_the_column_cannot_hold(quantity: object, price: obje
 def test_input_takes_decimal_strings_and_integers() -> None:
     parsed = In.model_validate({"quantity": "123456789012.123456", "price": 7})
     assert (parsed.quantity, parsed.price) == (Decimal("123456789012.123456"), Decimal(7))
+
+
+@pytest.mark.parametrize(
+    ("service", "expected"),
+    [
+        ("payments", "ALTER TABLE settlements ALTER COLUMN amount NUMERIC(36, 14) NOT NULL"),
+        ("products", "ALTER TABLE instruments ALTER COLUMN reference_price NUMERIC(18, 8) NULL"),
+    ],
+)
+def test_azure_sql_migration_widens_the_changed_columns_only(
+    service: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = alembic_config(SERVICES_DIR / service, None)
+    cfg.cmd_opts = None
+    cfg.set_main_option("sqlalchemy.url", "")
+    command.upgrade(cfg, "0001:head", sql=True)
+    sql = capsys.readouterr().out
+    assert expected in sql
+    assert sql.count("ALTER COLUMN") == 1  # SQLite-only rewrites are not rendered for mssql
