@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Protocol
@@ -27,6 +28,10 @@ class InstrumentRef:
 class InstrumentCatalog(Protocol):
     def get(self, isin: str) -> InstrumentRef | None:
         """None when unknown; raises ProblemError(503) when the catalog cannot answer."""
+        ...
+
+    def is_ready(self) -> bool:
+        """Whether the catalog answers at all (readiness: orders cannot be created without it)."""
         ...
 
 
@@ -63,6 +68,13 @@ class HttpInstrumentCatalog:
             reference_price=Decimal(str(reference)) if reference is not None else None,
         )
 
+    def is_ready(self) -> bool:
+        """products-api's liveness, not its readiness: one hop, so probes do not chain."""
+        try:
+            return self._client.get("/health/live").status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def close(self) -> None:
         self._client.close()
 
@@ -79,3 +91,10 @@ def get_catalog(
         request.app.state.catalog = catalog
     assert isinstance(catalog, HttpInstrumentCatalog)
     return catalog
+
+
+def products_api_probe(
+    catalog: Annotated[InstrumentCatalog, Depends(get_catalog)],
+) -> Callable[[], bool]:
+    """Readiness probe for products-api, resolved through (overridable) `get_catalog`."""
+    return catalog.is_ready

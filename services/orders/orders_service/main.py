@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from orders_service.api import router
+from orders_service.catalog import products_api_probe
 from orders_service.models import outbox
 from orders_service.settings import OrdersSettings, get_settings
 from platform_common.app import OutboxConfig, create_service_app
@@ -28,4 +29,5 @@ def create_app() -> FastAPI:
         get_settings=get_settings,
         routers=[router],
         outbox=OutboxConfig(table=outbox, entities=_entities),
+        readiness={"products_api": products_api_probe},
     )

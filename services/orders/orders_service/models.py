@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from platform_common.columns import ExactDecimal, UtcDateTime
 from platform_common.outbox import outbox_table
+from platform_common.types import PRICE, QUANTITY
 
 
 class Base(DeclarativeBase):
@@ -23,16 +25,16 @@ class Order(Base):
     isin: Mapped[str] = mapped_column(String(12), index=True)
     side: Mapped[str] = mapped_column(String(4))
     order_type: Mapped[str] = mapped_column(String(6))
-    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 6))
-    limit_price: Mapped[Decimal | None] = mapped_column(Numeric(18, 8), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(*QUANTITY))
+    limit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(*PRICE), nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
-    filled_quantity: Mapped[Decimal] = mapped_column(Numeric(18, 6))
-    average_fill_price: Mapped[Decimal | None] = mapped_column(Numeric(18, 8), nullable=True)
+    filled_quantity: Mapped[Decimal] = mapped_column(ExactDecimal(*QUANTITY))
+    average_fill_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(*PRICE), nullable=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     reject_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     # Optimistic concurrency: a concurrent change makes the second UPDATE match no row.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy types it Any
@@ -47,9 +49,9 @@ class Fill(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     venue_fill_id: Mapped[str] = mapped_column(String(64))
-    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 6))
-    price: Mapped[Decimal] = mapped_column(Numeric(18, 8))
-    executed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(*QUANTITY))
+    price: Mapped[Decimal] = mapped_column(ExactDecimal(*PRICE))
+    executed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class TraderLock(Base):
@@ -76,7 +78,7 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 outbox = outbox_table(Base.metadata)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from platform_common.types import PriceOut, QuantityOut
+from platform_common.types import PriceIn, PriceOut, QuantityIn, QuantityOut, UtcTimestamp
 
 
 class Side(StrEnum):
@@ -32,8 +30,8 @@ class OrderStatus(StrEnum):
 
 
 Isin = Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$", examples=["US0378331005"])]
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
-Price = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
+Quantity = QuantityIn
+Price = PriceIn
 
 
 class OrderCreate(BaseModel):
@@ -100,8 +98,8 @@ class OrderOut(BaseModel):
     status: OrderStatus
     reject_reason: str | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
 
 
 class OrderPage(BaseModel):
@@ -119,7 +117,7 @@ class FillOut(BaseModel):
     venue_fill_id: str
     quantity: QuantityOut
     price: PriceOut
-    executed_at: datetime
+    executed_at: UtcTimestamp
 
 
 class FillPage(BaseModel):

@@ -35,6 +35,9 @@ class FakeCatalog:
         self.calls += 1
         return self.instruments.get(isin)
 
+    def is_ready(self) -> bool:
+        return True
+
 
 @dataclass
 class OrdersHarness:

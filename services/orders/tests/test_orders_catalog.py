@@ -47,3 +47,15 @@ def test_unavailable_catalog_is_503(failure: str) -> None:
     with pytest.raises(ProblemError) as excinfo:
         catalog(httpx.MockTransport(handle)).get("US0378331005")
     assert excinfo.value.status == 503
+
+
+def test_catalog_is_ready_only_while_products_api_answers() -> None:
+    def live(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/health/live"
+        return httpx.Response(200, json={"status": "ok"})
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    assert HttpInstrumentCatalog("http://p", 1.0, httpx.MockTransport(live)).is_ready()
+    assert not HttpInstrumentCatalog("http://p", 1.0, httpx.MockTransport(refused)).is_ready()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Integer, Numeric, String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from platform_common.columns import ExactDecimal, UtcDateTime
 from platform_common.outbox import outbox_table
+from platform_common.types import AMOUNT, PRICE, QUANTITY
 
 
 class Base(DeclarativeBase):
@@ -24,15 +26,15 @@ class Settlement(Base):
     user_id: Mapped[str] = mapped_column(String(128), index=True)
     isin: Mapped[str] = mapped_column(String(12))
     side: Mapped[str] = mapped_column(String(4))
-    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 6))
-    price: Mapped[Decimal] = mapped_column(Numeric(18, 8))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(*QUANTITY))
+    price: Mapped[Decimal] = mapped_column(ExactDecimal(*PRICE))
     currency: Mapped[str] = mapped_column(String(3))
-    amount: Mapped[Decimal] = mapped_column(Numeric(28, 8))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(*AMOUNT))
     status: Mapped[str] = mapped_column(String(10), index=True)
     failure_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy types it Any
 

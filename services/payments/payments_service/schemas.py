@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from platform_common.identifiers import is_valid_currency, is_valid_isin
-from platform_common.types import AmountOut, PriceOut, QuantityOut
+from platform_common.types import (
+    AmountOut,
+    PriceIn,
+    PriceOut,
+    QuantityIn,
+    QuantityOut,
+    UtcTimestamp,
+)
 
 
 class SettlementStatus(StrEnum):
@@ -45,8 +50,8 @@ class SettlementCreate(BaseModel):
     user_id: Annotated[str, Field(min_length=1, max_length=128)]
     isin: Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$"), AfterValidator(_isin)]
     side: Side
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
-    price: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
+    quantity: QuantityIn
+    price: PriceIn
     currency: Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
 
 
@@ -71,8 +76,8 @@ class SettlementOut(BaseModel):
     status: SettlementStatus
     failure_reason: str | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
 
 
 class SettlementPage(BaseModel):

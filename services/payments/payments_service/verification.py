@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
 from payments_service.orders_client import FilledOrder
 from payments_service.schemas import SettlementCreate
+from platform_common.columns import WIDE
 from platform_common.errors import ProblemError
+from platform_common.types import amount_of
 
-AMOUNT_QUANTUM = Decimal("0.00000001")
 VERIFICATION_PROBLEM = "https://platform.example/problems/settlement-verification"
 
 
@@ -23,8 +25,11 @@ def is_settleable(status: str, filled_quantity: Decimal) -> bool:
 
 
 def executed_amount(found: FilledOrder) -> Decimal:
-    """The cash the fills moved, summed exactly, at the amount column's scale."""
-    return sum((f.quantity * f.price for f in found.fills), Decimal(0)).quantize(AMOUNT_QUANTUM)
+    """The cash the fills moved, summed exactly (no 28-digit context rounding).
+
+    Fills never exceed the order's quantity, so the sum stays within the amount column.
+    """
+    return reduce(WIDE.add, (amount_of(f.quantity, f.price) for f in found.fills), Decimal(0))
 
 
 def verify(body: SettlementCreate, found: FilledOrder | None) -> Decimal:

@@ -32,6 +32,9 @@ class StaticCatalog:
     def get(self, isin: str) -> InstrumentRef | None:
         return APPLE if isin == APPLE.isin else None
 
+    def is_ready(self) -> bool:
+        return True
+
 
 @dataclass
 class PaymentsHarness:

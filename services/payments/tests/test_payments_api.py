@@ -43,7 +43,7 @@ def test_create_is_idempotent_on_order_id(payments: PaymentsHarness) -> None:
     assert first.status_code == 201, first.text
     # The amount is what the fills moved (20 x 189.40 + 40 x 189.45), not quantity x the
     # rounded average price (which would be 11365.99999980).
-    assert first.json()["amount"] == "11366.00000000"
+    assert first.json()["amount"] == "11366.00000000000000"
     assert first.json()["status"] == "PENDING"
     assert first.headers["location"] == f"/v1/settlements/{first.json()['id']}"
     second = payments.client.post(
@@ -186,7 +186,7 @@ def test_only_finished_orders_with_fills_settle(payments: PaymentsHarness) -> No
     done = payments.client.post("/v1/settlements", json=instruction(done_order), headers=RISK)
     assert done.status_code == 201, done.text
     assert done.json()["quantity"] == "10.000000"
-    assert done.json()["amount"] == "1894.00000000"
+    assert done.json()["amount"] == "1894.00000000000000"
     assert counts(payments) == (1, 1)
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Integer, Numeric, String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from platform_common.columns import ExactDecimal, UtcDateTime
+from platform_common.types import PRICE
 
 
 class Base(DeclarativeBase):
@@ -22,8 +25,8 @@ class Instrument(Base):
     issuer_lei: Mapped[str] = mapped_column(String(20), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     venue_mic: Mapped[str] = mapped_column(String(4), index=True)
-    tick_size: Mapped[Decimal] = mapped_column(Numeric(18, 8))
-    reference_price: Mapped[Decimal | None] = mapped_column(Numeric(18, 6), nullable=True)
+    tick_size: Mapped[Decimal] = mapped_column(ExactDecimal(*PRICE))
+    reference_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(*PRICE), nullable=True)
     status: Mapped[str] = mapped_column(String(10), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -18,7 +16,7 @@ from platform_common.identifiers import (
     is_valid_mic,
 )
 from platform_common.text import NoControlCharacters
-from platform_common.types import PriceOut
+from platform_common.types import PriceIn, PriceOut, UtcTimestamp
 
 
 def _check(predicate_name: str, predicate: Callable[[str], bool]) -> AfterValidator:
@@ -57,7 +55,7 @@ Currency = Annotated[
 Mic = Annotated[
     str, Field(min_length=4, max_length=4, examples=["XNAS"]), _check("ISO 10383 MIC", is_valid_mic)
 ]
-Price = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=8)]
+Price = PriceIn
 
 
 class InstrumentStatus(StrEnum):
@@ -98,7 +96,7 @@ class InstrumentOut(BaseModel):
     reference_price: PriceOut | None
     status: InstrumentStatus
     version: int
-    updated_at: datetime
+    updated_at: UtcTimestamp
 
 
 class InstrumentPage(BaseModel):

@@ -6,9 +6,10 @@ Annotated[..., Depends(get_settings)] hints that close over a local name.
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -17,8 +18,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Table
 from starlette.concurrency import run_in_threadpool
 
+from platform_common.body_limit import BodySizeLimitMiddleware
 from platform_common.db import EngineRegistry, database_is_ready
-from platform_common.errors import install_problem_handlers
+from platform_common.errors import (
+    BAD_HEADER_DESCRIPTION,
+    MALFORMED_BODY_DESCRIPTION,
+    PROBLEM_MEDIA_TYPE,
+    TOO_LARGE_DESCRIPTION,
+    install_problem_handlers,
+)
+from platform_common.identity import CALLER_ID_HEADER
 from platform_common.messaging import EntityKind, MessageBus, build_bus
 from platform_common.outbox import OutboxDispatcher
 from platform_common.settings import MessagingSettings, ServiceSettings
@@ -27,6 +36,11 @@ from platform_common.telemetry import configure_telemetry
 logger = logging.getLogger(__name__)
 
 S = TypeVar("S", bound=ServiceSettings)
+
+# A readiness probe is a FastAPI dependency returning the check to run, so it resolves its
+# clients (and test overrides) like any route; the check itself runs guarded by `_passes`.
+# Its name (a Python identifier) is the key reported in `checks` and `unavailable`.
+ReadinessProbe = Callable[..., Callable[[], bool]]
 
 
 @dataclass(frozen=True)
@@ -85,34 +99,124 @@ def dispatcher_for(app: FastAPI, settings: MessagingSettings) -> OutboxDispatche
     )
 
 
-def health_router(get_settings: Callable[[], ServiceSettings], checks_bus: bool) -> APIRouter:
-    """Liveness says the process serves; readiness says DB (and bus) answer."""
+def _passes(name: str, check: Callable[[], bool]) -> bool:
+    """A check that raises (driver missing, DNS, token) reports the dependency down, not 500."""
+    try:
+        return bool(check())
+    except Exception:
+        logger.exception("readiness check %s failed", name)
+        return False
+
+
+def health_router(
+    get_settings: Callable[[], ServiceSettings],
+    checks_bus: bool,
+    probes: Mapping[str, ReadinessProbe],
+) -> APIRouter:
+    """Liveness says the process serves; readiness names each required dependency that is down."""
     router = APIRouter(prefix="/health", tags=["health"])
 
     @router.get("/live", summary="Liveness probe")
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get(
-        "/ready",
-        summary="Readiness probe",
-        responses={503: {"description": "A dependency is unavailable"}},
-    )
     def ready(
-        request: Request, settings: Annotated[ServiceSettings, Depends(get_settings)]
+        request: Request,
+        settings: ServiceSettings,
+        **resolved: Callable[[], bool],
     ) -> JSONResponse:
         engines: EngineRegistry = request.app.state.engines
-        checks = {"database": database_is_ready(engines.engine(settings))}
+        checks = {
+            "database": _passes("database", lambda: database_is_ready(engines.engine(settings)))
+        }
         if checks_bus:
             assert isinstance(settings, MessagingSettings)
-            checks["message_bus"] = bus_for(request, settings).is_ready()
-        ok = all(checks.values())
-        return JSONResponse(
-            {"status": "ok" if ok else "unavailable", "checks": checks},
-            status_code=200 if ok else 503,
-        )
+            checks["message_bus"] = _passes(
+                "message_bus", lambda: bus_for(request, settings).is_ready()
+            )
+        for name in probes:
+            checks[name] = _passes(name, resolved[name])
+        down = sorted(name for name, ok in checks.items() if not ok)
+        body: dict[str, Any] = {"status": "unavailable" if down else "ok", "checks": checks}
+        if down:
+            body["unavailable"] = down
+            body["detail"] = f"Required dependencies down: {', '.join(down)}."
+        return JSONResponse(body, status_code=503 if down else 200)
 
+    # One dependency parameter per probe, named after the dependency it checks.
+    kind = inspect.Parameter.KEYWORD_ONLY
+    ready.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", kind, annotation=Request),
+            inspect.Parameter(
+                "settings", kind, annotation=Annotated[ServiceSettings, Depends(get_settings)]
+            ),
+            *(
+                inspect.Parameter(name, kind, annotation=Annotated[Any, Depends(probe)])
+                for name, probe in probes.items()
+            ),
+        ],
+        return_annotation=JSONResponse,
+    )
+    router.add_api_route(
+        "/ready",
+        ready,
+        methods=["GET"],
+        summary="Readiness probe",
+        responses={
+            503: {"description": "A required dependency is unavailable (see `unavailable`)"}
+        },
+    )
     return router
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def document_derived_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the statuses the shared machinery returns to the operations it applies to.
+
+    413 and 400 (malformed body) to every operation with a request body; 400 (bad header)
+    to every operation reading the caller headers.
+    """
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            reads_caller = any(
+                p.get("in") == "header" and p.get("name", "").lower() == CALLER_ID_HEADER.lower()
+                for p in operation.get("parameters", [])
+            )
+            takes_body = "requestBody" in operation
+            if takes_body:
+                responses.setdefault("413", _problem(TOO_LARGE_DESCRIPTION))
+            causes = [
+                text
+                for text, applies in (
+                    (MALFORMED_BODY_DESCRIPTION, takes_body),
+                    (BAD_HEADER_DESCRIPTION, reads_caller),
+                )
+                if applies
+            ]
+            if causes:
+                responses.setdefault("400", _problem("; or ".join(causes)))
+    return schema
+
+
+def _install_openapi(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_derived_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_service_app(
@@ -123,6 +227,7 @@ def create_service_app(
     get_settings: Callable[[], ServiceSettings],
     routers: Sequence[APIRouter],
     outbox: OutboxConfig | None = None,
+    readiness: Mapping[str, ReadinessProbe] | None = None,
 ) -> FastAPI:
     """Assemble a service; resources hang off app.state, never module globals."""
     configure_telemetry(get_settings(), service)
@@ -150,9 +255,16 @@ def create_service_app(
     app.state.outbox_config = outbox
     app.state.outbox_lock = threading.Lock()
     install_problem_handlers(app)
-    app.include_router(health_router(get_settings, checks_bus=outbox is not None))
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        limit=lambda: resolve_settings(app, get_settings).max_request_body_bytes,
+    )
+    app.include_router(
+        health_router(get_settings, checks_bus=outbox is not None, probes=readiness or {})
+    )
     for router in routers:
         app.include_router(router)
+    _install_openapi(app)
     return app
 
 

@@ -9,6 +9,7 @@ these headers and never see credentials.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -48,12 +49,33 @@ def parse_roles(raw: str | None) -> frozenset[Role]:
     )
 
 
+def header_text(raw: str | None, name: str) -> str | None:
+    """The header as UTF-8 text; 400 if it is not UTF-8 or holds control characters.
+
+    ASGI servers hand Starlette raw bytes, which it decodes as latin-1, so a UTF-8 id
+    would arrive as mojibake (`JosÃ©`). Re-reading the same bytes as UTF-8 undoes that.
+    """
+    if raw is None:
+        return None
+    try:
+        text = raw.encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:
+        text = raw  # already decoded text (a direct call, not an HTTP header)
+    except UnicodeDecodeError as exc:
+        raise ProblemError(
+            400, "Invalid header", f"{name} must be UTF-8 text (invalid byte at {exc.start})."
+        ) from exc
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise ProblemError(400, "Invalid header", f"{name} must not contain control characters.")
+    return text
+
+
 def get_caller(
     x_caller_id: Annotated[str | None, Header(alias=CALLER_ID_HEADER, max_length=128)] = None,
     x_caller_roles: Annotated[str | None, Header(alias=CALLER_ROLES_HEADER, max_length=512)] = None,
 ) -> Caller:
-    """401 when the gateway forwarded no identity."""
-    caller_id = (x_caller_id or "").strip()
+    """400 for a header that is not UTF-8 text; 401 when the gateway forwarded no identity."""
+    caller_id = (header_text(x_caller_id, CALLER_ID_HEADER) or "").strip()
     if not caller_id:
         raise ProblemError(
             401,
@@ -61,4 +83,5 @@ def get_caller(
             f"Missing {CALLER_ID_HEADER} header; call the API through the gateway.",
             headers={"WWW-Authenticate": 'Basic realm="platform"'},
         )
-    return Caller(caller_id=caller_id, roles=parse_roles(x_caller_roles))
+    roles = parse_roles(header_text(x_caller_roles, CALLER_ROLES_HEADER))
+    return Caller(caller_id=caller_id, roles=roles)

@@ -53,6 +53,15 @@ class ServiceSettings(BaseSettings):
         json_schema_extra={"required_in_azure": True},
     )
 
+    max_request_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        le=67_108_864,
+        description=(
+            "Largest request body accepted (bytes); larger ones get 413 before being read."
+        ),
+    )
+
     @property
     def uses_azure_sql(self) -> bool:
         """True when the service must connect to Azure SQL with an Entra token."""

@@ -340,6 +340,9 @@ class StaticCatalog:
     def get(self, isin: str) -> InstrumentRef | None:
         return {i.isin: i for i in (APPLE, SIEMENS)}.get(isin)
 
+    def is_ready(self) -> bool:
+        return True
+
 
 def _orders_app(stack: ExitStack, base: Path) -> TestClient:
     from orders_service.main import create_app

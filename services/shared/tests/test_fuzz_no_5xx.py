@@ -66,6 +66,9 @@ class StaticCatalog:
             return InstrumentRef(isin, True, "USD", Decimal("0.01"), Decimal(190))
         return None
 
+    def is_ready(self) -> bool:
+        return True
+
 
 class NoOrders:
     """orders-api knowing no order: settlements are refused with 422, never a 5xx."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, String
+from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from platform_common.columns import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -25,5 +27,5 @@ class User(Base):
     """email lower-cased (users_service.schemas.email_key)."""
     roles: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

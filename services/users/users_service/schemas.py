@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from platform_common.identity import Role
 from platform_common.text import NoControlCharacters
+from platform_common.types import UtcTimestamp
 
 UserId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")]
 
@@ -52,7 +52,8 @@ class RolesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     roles: Annotated[list[Role], Field(min_length=1, max_length=4)]
-    active: bool = True
+    # Strict: lax mode would take 0/1 and "yes" for a field the schema types boolean.
+    active: StrictBool = True
 
     @field_validator("roles")
     @classmethod
@@ -66,8 +67,8 @@ class UserOut(BaseModel):
     email: str
     roles: list[Role]
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
 
 
 class UserPage(BaseModel):
