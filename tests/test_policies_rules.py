@@ -81,7 +81,7 @@ SERVER = {
 }
 SITE = {
     "httpsOnly": True,
-    "siteConfig": {"ftpsState": "Disabled", "minTlsVersion": "1.2"},
+    "siteConfig": {"ftpsState": "Disabled", "minTlsVersion": "1.2", "scmMinTlsVersion": "1.2"},
     "identity": {"type": "UserAssigned"},
     "virtualNetworkSubnetId": "/subscriptions/s/resourceGroups/rg/providers/"
     "Microsoft.Network/virtualNetworks/vnet/subnets/snet-functions",
@@ -127,7 +127,7 @@ CASES = [
     Case(web.ftp_disabled, APP, SITE, "siteConfig.ftpsState", "FtpsOnly", False),
     Case(web.minimum_tls, APP, SITE, "siteConfig.minTlsVersion", "1.0", False),
     Case(web.managed_identity, APP, SITE, "identity.type", "None", False),
-    Case(web.vnet_integration, APP, SITE, "virtualNetworkSubnetId", "", False),
+    Case(web.minimum_tls, APP, SITE, "siteConfig.scmMinTlsVersion", "1.0", False),
     Case(
         containerapps.internal_ingress,
         CA,
