@@ -184,7 +184,8 @@ def _default_rule_set(props: Mapping[str, Any]) -> list[Finding]:
     sets = lookup(props, "managedRules.managedRuleSets")
     if sets is UNKNOWN:
         return [unknown("managedRules.managedRuleSets")]
-    kinds = [(lookup(s, "ruleSetType"), lookup(s, "ruleSetAction")) for s in sets or []]
+    listed = sets if isinstance(sets, list) else []
+    kinds = [(lookup(s, "ruleSetType"), lookup(s, "ruleSetAction")) for s in listed]
     for kind, action in kinds:
         if isinstance(kind, str) and kind.lower() in DEFAULT_RULE_SETS:
             if action is UNKNOWN:

@@ -261,12 +261,12 @@ def _any_to_any(rule: Any) -> bool | None:
         targets = lookup(rule, "destinationAddresses")
     if UNKNOWN in (sources, groups, targets, kind):
         return None
-    values = [*(sources if isinstance(sources, list) else []), *(targets or [])]
-    if UNKNOWN in values:
+    source_list = sources if isinstance(sources, list) else []
+    target_list = targets if isinstance(targets, list) else []
+    if UNKNOWN in source_list or UNKNOWN in target_list:
         return None
-    any_source = isinstance(sources, list) and "*" in sources and not groups
-    any_target = isinstance(targets, list) and "*" in targets
-    return any_source and any_target
+    named_groups = isinstance(groups, list) and bool(groups)
+    return "*" in source_list and not named_groups and "*" in target_list
 
 
 def _security_rules(props: Mapping[str, Any], resource_type: str) -> list[tuple[str, Any]]:
