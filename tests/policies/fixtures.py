@@ -39,7 +39,7 @@ def one(type_: str, props: Mapping[str, Any], name: str = "res") -> list[Resourc
     return [record(type_, name, props)]
 
 
-def cases(
+def cases(  # noqa: PLR0917 - the four cases, always in this order
     rule: str,
     type_: str,
     good: Mapping[str, Any],
@@ -259,6 +259,7 @@ FW = "azure-native:sql:FirewallRule"
 ENTRA = "azure-native:sql:ServerAzureADOnlyAuthentication"
 SERVER = {"serverName": "sql-plat-prod-wus2-abc123", "administrators": {"login": "g"}}
 SWITCH = {"serverName": "sql-plat-prod-wus2-abc123", "azureADOnlyAuthentication": True}
+ANY_ADDRESS = "0.0.0.0"  # noqa: S104 - a firewall range under test, not a bind address
 FW_RULE = {"serverName": "sql-a", "startIpAddress": "20.0.0.10", "endIpAddress": "20.0.0.10"}
 
 SQL_FIXTURES = [
@@ -302,7 +303,7 @@ SQL_FIXTURES = [
         "sql-firewall-rules-narrow",
         FW,
         FW_RULE,
-        {**FW_RULE, "startIpAddress": "0.0.0.0", "endIpAddress": "0.0.0.0"},
+        {**FW_RULE, "startIpAddress": ANY_ADDRESS, "endIpAddress": ANY_ADDRESS},
         {"serverName": "sql-a", "startIpAddress": "20.0.0.10"},
         {**FW_RULE, "endIpAddress": UNKNOWN_STRING},
         environment="dev",
@@ -311,7 +312,7 @@ SQL_FIXTURES = [
         "sql-firewall-rules-narrow",
         "violating",
         "violation",
-        one(FW, {**FW_RULE, "startIpAddress": "0.0.0.0", "endIpAddress": "255.255.255.255"}),
+        one(FW, {**FW_RULE, "startIpAddress": ANY_ADDRESS, "endIpAddress": "255.255.255.255"}),
         environment="dev",
         note="allow-all",
     ),
