@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from policies.catalog import CATALOG, NOT_AZURE, TypeEntry, checkov_version, title
 from policies.config import PolicyConfig
 from policies.constants import ENVIRONMENTS
 from policies.core import AnyRule
@@ -62,7 +63,50 @@ def render(rules: Sequence[AnyRule] = RULES) -> str:
             f"| `{rule.name}` | {_KIND[rule.kind]} | {types} | {' | '.join(levels)} | "
             f"{rule.control} | {rule.description} |"
         )
+    lines += _catalog()
     return "\n".join(lines) + "\n"
+
+
+def _catalog() -> list[str]:
+    """Per resource type, every catalog item and its state (policies/catalog.py)."""
+    controls = [c for e in CATALOG for c in e.controls]
+    done = sum(1 for c in controls if c.implemented)
+    lines = [
+        "",
+        "## Catalog coverage by resource type",
+        "",
+        f"Generated from `policies/catalog.py`: Checkov {checkov_version()} (ARM and Terraform "
+        "checks, read from the package), PSRule for Azure, and the Microsoft cloud security "
+        "benchmark (MCSB). "
+        f"{len(CATALOG)} types, {len(controls)} items: {done} implemented, "
+        f"{len(controls) - done} not applicable (with the reason).",
+        "",
+    ]
+    for type_token, why in NOT_AZURE.items():
+        lines.append(f"- `{type_token}`: no Azure controls ({why}).")
+    for entry in sorted(CATALOG, key=lambda e: e.type):
+        lines += _type_section(entry)
+    return lines
+
+
+def _type_section(entry: TypeEntry) -> list[str]:
+    label = entry.type.removeprefix("azure-native:")
+    note = " (upcoming layer)" if entry.upcoming else ""
+    lines = [
+        "",
+        f"### `{label}`{note}",
+        "",
+        "| Source | Id | Title | State | Rule / reason |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for control in entry.controls:
+        state = "implemented" if control.implemented else "not applicable"
+        detail = ", ".join(f"`{r}`" for r in control.rules) or control.reason
+        text = title(control).replace("|", "\\|")
+        lines.append(
+            f"| {control.source} | {control.id} | {text} | {state} | {detail.replace('|', '/')} |"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from policies.core import (
     ResourceRule,
     RuleContext,
     expect,
+    expect_present,
     lookup,
     unknown,
     violation,
@@ -222,6 +223,11 @@ def threat_intel_deny(props: Mapping[str, Any], ctx: RuleContext) -> list[Findin
     )
 
 
+def firewall_uses_policy(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Rules live in a firewall policy (one place, rule collection groups), not classic rules."""
+    return expect_present(props, "firewallPolicy.id", "attach a network:FirewallPolicy")
+
+
 def no_any_to_any(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     """No Allow rule from any source to any destination (or any FQDN) in a collection group."""
     collections = lookup(props, "ruleCollections")
@@ -391,7 +397,7 @@ RULES = (
         description="Firewall policies (and classic firewalls) deny known-malicious traffic "
         "(threatIntelMode Deny).",
         resource_types=(FIREWALL_POLICY, FIREWALL),
-        control="Azure.Firewall.PolicyMode / Azure.Firewall.Mode / CKV_AZURE_220",
+        control="Azure.Firewall.PolicyMode / Azure.Firewall.Mode / CKV_AZURE_216",
         check=threat_intel_deny,
     ),
     ResourceRule(
@@ -401,5 +407,12 @@ RULES = (
         resource_types=(RULE_COLLECTION_GROUP,),
         control="MCSB NS-3",
         check=no_any_to_any,
+    ),
+    ResourceRule(
+        name="firewall-uses-policy",
+        description="Azure Firewalls are managed through a firewall policy.",
+        resource_types=(FIREWALL,),
+        control="CKV_AZURE_219",
+        check=firewall_uses_policy,
     ),
 )

@@ -180,6 +180,27 @@ DIAGNOSTICS = [
     ),
 ]
 
+AI = "azure-native:applicationinsights:Component"
+AI_PROPS = {"resourceName": "appi-a", "workspaceResourceId": "/ws", "disableLocalAuth": True}
+DIAGNOSTICS += [
+    *cases(
+        "appinsights-workspace-based",
+        AI,
+        AI_PROPS,
+        {**AI_PROPS, "workspaceResourceId": ""},
+        {k: v for k, v in AI_PROPS.items() if k != "workspaceResourceId"},
+        {**AI_PROPS, "workspaceResourceId": UNKNOWN_STRING},
+    ),
+    *cases(
+        "appinsights-local-auth-disabled",
+        AI,
+        AI_PROPS,
+        {**AI_PROPS, "disableLocalAuth": False},
+        {k: v for k, v in AI_PROPS.items() if k != "disableLocalAuth"},
+        {**AI_PROPS, "disableLocalAuth": UNKNOWN_BOOL},
+    ),
+]
+
 # ---- secrets and keys ----------------------------------------------------------------------
 
 SECRET = "azure-native:keyvault:Secret"
@@ -755,6 +776,15 @@ NETWORK = [
     ),
 ]
 
+NETWORK += cases(
+    "firewall-uses-policy",
+    AFW,
+    {"azureFirewallName": "afw-a", "firewallPolicy": {"id": "/p"}},
+    {"azureFirewallName": "afw-a", "firewallPolicy": {"id": ""}},
+    {"azureFirewallName": "afw-a"},
+    {"azureFirewallName": "afw-a", "firewallPolicy": {"id": UNKNOWN_STRING}},
+)
+
 # ---- API Management ------------------------------------------------------------------------
 
 APIM = "azure-native:apimanagement:"
@@ -1119,6 +1149,8 @@ REQUIRED_RULES = frozenset(
         "rbac-narrow-scope",
         "rbac-groups-not-users",
         "diagnostic-settings-required",
+        "appinsights-workspace-based",
+        "appinsights-local-auth-disabled",
         "keyvault-secret-key-expiry",
         "keyvault-secret-content-type",
         "keyvault-key-rotation",
@@ -1139,6 +1171,7 @@ REQUIRED_RULES = frozenset(
         "subnet-nsg-required",
         "firewall-threat-intel-deny",
         "firewall-no-any-to-any",
+        "firewall-uses-policy",
         "apim-backend-https",
         "apim-named-values-key-vault",
         "apim-api-subscription-required",
