@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from policies.catalog import CATALOG, NOT_AZURE, TypeEntry, checkov_version, title
 from policies.config import PolicyConfig
-from policies.constants import ENVIRONMENTS
+from policies.constants import ENVIRONMENTS, Environment
 from policies.core import AnyRule
 from policies.rules import RULES
 from policies.rules.network import DEFAULT_INTERNET_PORTS, GATEWAY_SUBNET
@@ -24,7 +24,9 @@ _KIND = {"resource": "resource", "stack": "stack", "offline": "offline only"}
 
 def render(rules: Sequence[AnyRule] = RULES) -> str:
     """The whole COMPLIANCE.md: conventions, then one row per rule."""
-    configs = {env: PolicyConfig.for_environment(env) for env in ENVIRONMENTS}
+    configs: dict[Environment, PolicyConfig] = {
+        env: PolicyConfig.for_environment(env) for env in ENVIRONMENTS
+    }
     lines = [
         "# Policy pack compliance table",
         "",
@@ -63,8 +65,29 @@ def render(rules: Sequence[AnyRule] = RULES) -> str:
             f"| `{rule.name}` | {_KIND[rule.kind]} | {types} | {' | '.join(levels)} | "
             f"{rule.control} | {rule.description} |"
         )
+    lines += _exemptions(configs)
     lines += _catalog()
     return "\n".join(lines) + "\n"
+
+
+def _exemptions(configs: Mapping[Environment, PolicyConfig]) -> list[str]:
+    """Every exemption the shipped configs grant: known debt, with its reason and expiry."""
+    rows = [
+        f"| {env} | `{rule}` | `{e.resource}` | {e.expires.isoformat()} | {e.reason} |"
+        for env, config in configs.items()
+        for rule, settings in sorted(config.rules.items())
+        for e in settings.exemptions
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "## Shipped exemptions",
+        "",
+        "| Environment | Rule | Resource | Expires | Reason |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+    ]
 
 
 def _catalog() -> list[str]:
