@@ -196,9 +196,11 @@ def _subnet_nsg(label: str, subnet: Any, name: Any) -> list[Finding]:
         return [unknown(f"{label} name")]
     if isinstance(name, str) and name.lower() in NO_NSG_SUBNETS:
         return []
+    if lookup(subnet, "networkSecurityGroup") is UNKNOWN:
+        return [unknown(f"{label} networkSecurityGroup")]
     nsg = lookup(subnet, "networkSecurityGroup.id")
     if nsg is UNKNOWN:
-        return []  # an NSG whose id is not known yet is still an NSG
+        return []  # a reference whose id is not known yet still names an NSG
     if isinstance(nsg, str) and nsg:
         return []
     shown = f"{label} {name!r}" if isinstance(name, str) else label

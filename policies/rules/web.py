@@ -37,7 +37,9 @@ KEY_VAULT_REFERENCE = "@microsoft.keyvault("
 # Setting names that hold credentials when they hold a literal value.
 SECRET_SETTING = re.compile(
     r"(password|passwd|secret|api[_-]?key|access[_-]?key|account[_-]?key|"
-    r"connection[_-]?string|sas[_-]?token|private[_-]?key)",
+    r"connection[_-]?string|sas[_-]?token|private[_-]?key|"
+    # The Functions host's storage connection strings (identity-based ones use __accountName).
+    r"^azurewebjobsstorage$|^website_contentazurefileconnectionstring$)",
     re.IGNORECASE,
 )
 # Identity-based connection settings and the App Insights connection string (an ingestion

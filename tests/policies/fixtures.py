@@ -561,6 +561,28 @@ WEB = [
     ),
     Fixture(
         "web-settings-no-keys",
+        "unknown",
+        "unknown",
+        one(APP, _site(appSettings=[{"name": "AzureWebJobsStorage", "value": UNKNOWN_STRING}])),
+        note="host-storage-connection-string",
+    ),
+    Fixture(
+        "web-settings-no-keys",
+        "compliant",
+        "pass",
+        one(
+            APP,
+            _site(
+                appSettings=[
+                    {"name": "AzureWebJobsStorage__accountName", "value": "stplat"},
+                    {"name": "AzureWebJobsStorage__clientId", "value": UNKNOWN_STRING},
+                ]
+            ),
+        ),
+        note="identity-based-host-storage",
+    ),
+    Fixture(
+        "web-settings-no-keys",
         "violating",
         "violation",
         one(SETTINGS, {"name": "func-plat-prod", "properties": {"THIRDPARTY_API_KEY": "s3cr3t"}}),
@@ -710,6 +732,13 @@ NETWORK = [
         {**SNET, "networkSecurityGroup": {"id": ""}},
         {"subnetName": "snet-plat-app-prod-wus2"},
         {"subnetName": UNKNOWN_STRING},
+    ),
+    Fixture(
+        "subnet-nsg-required",
+        "compliant",
+        "pass",
+        one(SUBNET, {**SNET, "networkSecurityGroup": {"id": UNKNOWN_STRING}}),
+        note="nsg-id-known-after-up",
     ),
     Fixture(
         "subnet-nsg-required",
