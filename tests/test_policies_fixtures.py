@@ -47,3 +47,17 @@ def test_every_new_rule_has_each_kind_of_fixture() -> None:
 
 def test_fixtures_name_real_rules() -> None:
     assert sorted({f.rule for f in FIXTURES} - set(RULES_BY_NAME)) == []
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.id)
+def test_fixture_properties_are_real_sdk_inputs(fixture: Fixture) -> None:
+    """The rules read camelCase inputs as the engine sends them; every property a fixture
+    sets (and so every path a rule reads) must exist in the azure-native v3 input types."""
+    from offline.sdk_types import check_resource_inputs
+
+    for resource in fixture.resources:
+        problems = check_resource_inputs(resource.urn, resource.type, dict(resource.props))
+        unknown = [
+            str(p) for p in problems if "unknown property" in p.message or "no SDK" in p.message
+        ]
+        assert unknown == []
