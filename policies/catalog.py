@@ -423,18 +423,22 @@ CATALOG: tuple[TypeEntry, ...] = (
     entry(
         "operationalinsights:Workspace",
         f"""
-        Azure.LogAnalytics.Replication ! workspace replication is a cross-region feature;
-            {SINGLE_REGION}
+        Azure.Log.Name = {NAMING}
+        Azure.Log.Naming = {NAMING}
+        Azure.Log.Replication ! workspace replication is a cross-region feature; {SINGLE_REGION}
+        Azure.Log.ReplicaLocation ! no workspace replica ({SINGLE_REGION})
         LT-6 = loganalytics-retention
         Azure.Resource.UseTags = {TAGS}
         """,
-        psrule=("Azure.LogAnalytics.",),
+        psrule=("Azure.Log.",),
     ),
     entry(
         "applicationinsights:Component",
         f"""
         Azure.AppInsights.Name = {NAMING}
         Azure.AppInsights.Workspace = appinsights-workspace-based
+        Azure.AppInsights.Naming = {NAMING}
+        Azure.AppInsights.LocalAuth = appinsights-local-auth-disabled
         IM-1 = appinsights-local-auth-disabled
         LT-3 = appinsights-workspace-based
         """,
@@ -513,6 +517,10 @@ CATALOG: tuple[TypeEntry, ...] = (
             config/settings.py
         Azure.SQL.MinTLS = sql-min-tls
         Azure.SQL.ServerName = {NAMING}
+        Azure.SQL.ServerNaming = {NAMING}
+        Azure.SQL.ElasticPoolNaming ! the platform creates no elastic pools
+        Azure.SQL.JobAgentNaming ! the platform creates no elastic job agents
+        Azure.SQL.StretchDBNaming ! Stretch Database is SQL Server on-premises, not Azure SQL
         Azure.SQL.FGName ! no failover groups ({SINGLE_REGION})
         Azure.SQL.VAScan ! the database layer enables express vulnerability assessment
             (sql:SqlVulnerabilityAssessmentsSetting)
@@ -539,6 +547,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         CKV_AZURE_224 ! ledger tables are an application choice; no regulatory need recorded
         CKV_AZURE_229 ! {SINGLE_REGION}
         Azure.SQL.DBName = {NAMING}
+        Azure.SQL.DatabaseNaming = {NAMING}
         Azure.SQL.TDE ! TDE is on by default and cannot be disabled for Azure SQL Database
         Azure.SQL.MaintenanceWindow ! serverless/General Purpose databases use the default window
         LT-3 = diagnostic-settings-required
@@ -712,6 +721,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.Storage.SecureTransfer = storage-https-only
         Azure.Storage.Name = {NAMING}
         Azure.Storage.Naming = {NAMING}
+        Azure.Storage.LocalAuth = storage-no-shared-key
         Azure.Storage.UseReplication ! replication is a per-environment SKU (config/settings.py)
         Azure.Storage.DefenderCloud ! {DEFENDER}
         Azure.Storage.Defender.DataScan ! {DEFENDER}
@@ -778,7 +788,7 @@ CATALOG: tuple[TypeEntry, ...] = (
     ),
     entry(
         "redisenterprise:RedisEnterprise",
-        """
+        f"""
         CKV_AZURE_89 = redis-no-public-network
         CKV_AZURE_91 = redis-encrypted-client-protocol
         CKV_AZURE_148 ! Azure Managed Redis accepts TLS 1.2+ only (1.0/1.1 are obsolete in the API)
@@ -794,6 +804,8 @@ CATALOG: tuple[TypeEntry, ...] = (
             Redis
         Azure.Redis.MinSKU ! classic C-family SKUs; Azure Managed Redis SKUs are set per environment
         Azure.Redis.Version ! Azure Managed Redis runs the current Redis version
+        Azure.Redis.Naming ! classic Azure Cache for Redis; the platform deploys Azure Managed Redis
+        Azure.RedisEnterprise.Naming = {NAMING}
         Azure.RedisEnterprise.MinTLS ! TLS 1.0/1.1 are obsolete in the API; only 1.2+ is accepted
         Azure.RedisEnterprise.Zones ! zone redundancy follows highAvailability, set per environment
         NS-2 = redis-no-public-network, private-endpoints-required
@@ -808,6 +820,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         CKV_AZURE_91 = redis-encrypted-client-protocol
         Azure.Redis.NonSslPort = redis-encrypted-client-protocol
         Azure.Redis.EntraID = redis-access-keys-disabled
+        Azure.Redis.LocalAuth = redis-access-keys-disabled
         DP-3 = redis-encrypted-client-protocol
         IM-1 = redis-access-keys-disabled
         """,
@@ -827,6 +840,14 @@ CATALOG: tuple[TypeEntry, ...] = (
         CKV_AZURE_132 = cosmos-metadata-write-entra-only
         CKV_AZURE_140 = cosmos-local-auth-disabled
         Azure.Cosmos.AccountName = {NAMING}
+        Azure.Cosmos.NoSQLNaming = {NAMING}
+        Azure.Cosmos.CassandraNaming ! the account is NoSQL (GlobalDocumentDB)
+        Azure.Cosmos.GremlinNaming ! the account is NoSQL (GlobalDocumentDB)
+        Azure.Cosmos.MongoNaming ! the account is NoSQL (GlobalDocumentDB)
+        Azure.Cosmos.PostgreSQLNaming ! the account is NoSQL (GlobalDocumentDB)
+        Azure.Cosmos.TableNaming ! the account is NoSQL (GlobalDocumentDB)
+        Azure.Cosmos.DatabaseNaming ! database names come from the optional-stores layer's table;
+            infra/core/naming.py has no CAF kind for databases
         Azure.Cosmos.DisableLocalAuth = cosmos-local-auth-disabled
         Azure.Cosmos.DisableMetadataWrite = cosmos-metadata-write-entra-only
         Azure.Cosmos.MinTLS = cosmos-min-tls
@@ -971,6 +992,10 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.ACR.AnonymousAccess ! off unless anonymousPullEnabled is set (see CKV_AZURE_138)
         Azure.ACR.Firewall = public-access-default-deny
         Azure.ACR.Name = {NAMING}
+        Azure.ACR.Naming = {NAMING}
+        Azure.ACR.ExportPolicy ! artifact export is a Premium setting the gateway layer does not
+            enable; no rule checks exportPolicy yet
+        Azure.ACR.ReplicaLocation ! {SINGLE_REGION}
         Azure.ACR.ContainerScan ! {DEFENDER}
         Azure.ACR.ImageHealth ! {DEFENDER}
         Azure.ACR.ContentTrust ! images are promoted by digest from CI (DESIGN.md)
@@ -995,6 +1020,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.ContainerApp.PublicAccess ! the environment is VNet-injected and internal (gateway
             layer); Container Apps are reached through API Management
         Azure.ContainerApp.AvailabilityZone ! {SINGLE_REGION}
+        Azure.ContainerApp.EnvNaming = {NAMING}
         NS-2 = containerapp-internal-ingress
         LT-3 = diagnostic-settings-required
         """,
@@ -1008,6 +1034,8 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.ContainerApp.Insecure = containerapp-no-insecure-ingress
         Azure.ContainerApp.ManagedIdentity = containerapp-identity-registry-pull
         Azure.ContainerApp.Name = {NAMING}
+        Azure.ContainerApp.Naming = {NAMING}
+        Azure.ContainerApp.JobNaming ! the platform runs no Container Apps jobs
         Azure.ContainerApp.RestrictIngress ! ingress is internal; NSGs admit only the gateway
             subnet (DESIGN.md)
         Azure.ContainerApp.APIVersion ! azure-native v3 uses a current API version
