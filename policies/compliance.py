@@ -49,9 +49,14 @@ def render(rules: Sequence[AnyRule] = RULES) -> str:
         '`"exemptions": [{"resource": "<URN or logical name>", "reason": "...", '
         '"expires": "YYYY-MM-DD"}]`; valid through the expiry date, reported as expired after.',
         "- Unknown values during preview never fail a rule; they are reported as advisory "
-        "notes and checked again by `pulumi up`.",
+        "notes and checked again by `pulumi up`. A reference that is unknown in preview "
+        "(an id of a resource being created) is followed through the engine's property "
+        "dependencies.",
+        "- Stack rules match an ARM id to a resource by provider namespace and Azure name, "
+        "never by the resource's id, so the offline evaluator and the served pack (which "
+        "sees no ids) give the same result.",
         "",
-        "| Rule | Kind | Resource types | dev | qa | staging | prod | Checkov / MCSB | "
+        "| Rule | Kind | Resource types | dev | qa | staging | prod | Checkov / PSRule / MCSB | "
         "Description |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
