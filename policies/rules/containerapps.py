@@ -124,6 +124,9 @@ def no_inline_secrets(props: Mapping[str, Any], ctx: RuleContext) -> list[Findin
 
 def _env_var(var: Any) -> list[Finding]:
     name, value = lookup(var, "name"), lookup(var, "value")
+    if name is UNKNOWN or var is UNKNOWN:
+        literal = isinstance(value, str) and bool(value)
+        return [unknown("env var name")] if literal or value is UNKNOWN else []
     if not isinstance(name, str) or not SECRET_ENV.search(name) or HARMLESS_ENV.search(name):
         if isinstance(value, str) and SECRET_VALUE.search(value):
             return [violation(f"env var {name!r} holds a credential; use secretRef")]

@@ -215,7 +215,10 @@ def _allow_all_custom_rules(props: Mapping[str, Any]) -> list[Finding]:
             continue
         if action != "Allow" or not isinstance(conditions, list):
             continue
-        if any(_matches_everything(c) for c in conditions):
+        verdicts = [_matches_everything(c) for c in conditions]
+        if None in verdicts and True not in verdicts:
+            findings.append(unknown("customRules.rules[].matchConditions"))
+        elif True in verdicts:
             findings.append(
                 violation(
                     f"custom rule {lookup(rule, 'name')!r} allows every request; it skips the "
@@ -225,9 +228,12 @@ def _allow_all_custom_rules(props: Mapping[str, Any]) -> list[Finding]:
     return findings
 
 
-def _matches_everything(condition: Any) -> bool:
+def _matches_everything(condition: Any) -> bool | None:
     operator, negate = lookup(condition, "operator"), lookup(condition, "negateCondition")
     values = lookup(condition, "matchValue")
+    listed = values if isinstance(values, list) else []
+    if UNKNOWN in (condition, operator, negate, values, *listed):
+        return None
     if negate is True:
         return False
     if operator == "Any":
@@ -246,7 +252,7 @@ def routes_https_only(props: Mapping[str, Any], ctx: RuleContext) -> list[Findin
         default="MatchRequest",
     )
     protocols = lookup(props, "supportedProtocols")
-    if protocols is UNKNOWN:
+    if protocols is UNKNOWN or (isinstance(protocols, list) and UNKNOWN in protocols):
         return [*findings, unknown("supportedProtocols")]
     # Azure's default serves both HTTP and HTTPS.
     accepts_http = protocols is MISSING or (isinstance(protocols, list) and "Http" in protocols)

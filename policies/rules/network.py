@@ -200,7 +200,7 @@ def _subnet_nsg(label: str, subnet: Any, name: Any) -> list[Finding]:
         return [unknown(f"{label} networkSecurityGroup")]
     nsg = lookup(subnet, "networkSecurityGroup.id")
     if nsg is UNKNOWN:
-        return []  # a reference whose id is not known yet still names an NSG
+        return [unknown(f"{label} networkSecurityGroup.id")]
     if isinstance(nsg, str) and nsg:
         return []
     shown = f"{label} {name!r}" if isinstance(name, str) else label

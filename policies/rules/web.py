@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from policies.core import (
+    MISSING,
     UNKNOWN,
     Finding,
     ResourceRecord,
@@ -103,6 +104,9 @@ def settings_hold_no_keys(props: Mapping[str, Any], ctx: RuleContext) -> list[Fi
         pairs = list(mapping.items()) if isinstance(mapping, Mapping) else []
     findings: list[Finding] = []
     for name, value in pairs:
+        if name is UNKNOWN and value is not MISSING:
+            findings.append(unknown("app setting name"))
+            continue
         if value is UNKNOWN:
             if isinstance(name, str) and _secret_name(name):
                 findings.append(unknown(f"app setting {name}"))

@@ -735,8 +735,8 @@ NETWORK = [
     ),
     Fixture(
         "subnet-nsg-required",
-        "compliant",
-        "pass",
+        "unknown",
+        "unknown",
         one(SUBNET, {**SNET, "networkSecurityGroup": {"id": UNKNOWN_STRING}}),
         note="nsg-id-known-after-up",
     ),
