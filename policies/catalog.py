@@ -975,8 +975,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         "containerregistry:Registry",
         f"""
         CKV_AZURE_137 = acr-admin-user-disabled
-        CKV_AZURE_138 ! anonymous pull needs Standard/Premium and is off unless set; the gateway
-            layer must not set anonymousPullEnabled (not yet checked)
+        CKV_AZURE_138 = acr-no-anonymous-pull
         CKV_AZURE_139 = public-access-default-deny
         CKV_AZURE_163 ! image scanning is Defender for Containers, a subscription plan
         CKV_AZURE_164 ! images are promoted by digest from CI (DESIGN.md); content trust is
@@ -989,7 +988,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         CKV_AZURE_237 ! dedicated data endpoints matter with a firewall allow-list; egress allows
             *.azurecr.io
         Azure.ACR.AdminUser = acr-admin-user-disabled
-        Azure.ACR.AnonymousAccess ! off unless anonymousPullEnabled is set (see CKV_AZURE_138)
+        Azure.ACR.AnonymousAccess = acr-no-anonymous-pull
         Azure.ACR.Firewall = public-access-default-deny
         Azure.ACR.Name = {NAMING}
         Azure.ACR.Naming = {NAMING}

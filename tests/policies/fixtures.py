@@ -814,6 +814,17 @@ NETWORK += cases(
     {"azureFirewallName": "afw-a", "firewallPolicy": {"id": UNKNOWN_STRING}},
 )
 
+ACR = "azure-native:containerregistry:Registry"
+NETWORK += cases(
+    "acr-no-anonymous-pull",
+    ACR,
+    {"registryName": "crplatprod", "anonymousPullEnabled": False},
+    {"registryName": "crplatprod", "anonymousPullEnabled": True},
+    {"registryName": "crplatprod"},
+    {"registryName": "crplatprod", "anonymousPullEnabled": UNKNOWN_BOOL},
+    missing_expect="pass",
+)
+
 # ---- API Management ------------------------------------------------------------------------
 
 APIM = "azure-native:apimanagement:"
@@ -1201,6 +1212,7 @@ REQUIRED_RULES = frozenset(
         "firewall-threat-intel-deny",
         "firewall-no-any-to-any",
         "firewall-uses-policy",
+        "acr-no-anonymous-pull",
         "apim-backend-https",
         "apim-named-values-key-vault",
         "apim-api-subscription-required",
