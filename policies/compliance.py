@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from policies.catalog import CATALOG, NOT_AZURE, TypeEntry, checkov_version, title
 from policies.config import PolicyConfig
-from policies.constants import ENVIRONMENTS
+from policies.constants import ENVIRONMENTS, Environment
 from policies.core import AnyRule
 from policies.rules import RULES
 from policies.rules.network import DEFAULT_INTERNET_PORTS, GATEWAY_SUBNET
@@ -23,7 +24,9 @@ _KIND = {"resource": "resource", "stack": "stack", "offline": "offline only"}
 
 def render(rules: Sequence[AnyRule] = RULES) -> str:
     """The whole COMPLIANCE.md: conventions, then one row per rule."""
-    configs = {env: PolicyConfig.for_environment(env) for env in ENVIRONMENTS}
+    configs: dict[Environment, PolicyConfig] = {
+        env: PolicyConfig.for_environment(env) for env in ENVIRONMENTS
+    }
     lines = [
         "# Policy pack compliance table",
         "",
@@ -46,9 +49,14 @@ def render(rules: Sequence[AnyRule] = RULES) -> str:
         '`"exemptions": [{"resource": "<URN or logical name>", "reason": "...", '
         '"expires": "YYYY-MM-DD"}]`; valid through the expiry date, reported as expired after.',
         "- Unknown values during preview never fail a rule; they are reported as advisory "
-        "notes and checked again by `pulumi up`.",
+        "notes and checked again by `pulumi up`. A reference that is unknown in preview "
+        "(an id of a resource being created) is followed through the engine's property "
+        "dependencies.",
+        "- Stack rules match an ARM id to a resource by provider namespace and Azure name, "
+        "never by the resource's id, so the offline evaluator and the served pack (which "
+        "sees no ids) give the same result.",
         "",
-        "| Rule | Kind | Resource types | dev | qa | staging | prod | Checkov / MCSB | "
+        "| Rule | Kind | Resource types | dev | qa | staging | prod | Checkov / PSRule / MCSB | "
         "Description |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -62,7 +70,71 @@ def render(rules: Sequence[AnyRule] = RULES) -> str:
             f"| `{rule.name}` | {_KIND[rule.kind]} | {types} | {' | '.join(levels)} | "
             f"{rule.control} | {rule.description} |"
         )
+    lines += _exemptions(configs)
+    lines += _catalog()
     return "\n".join(lines) + "\n"
+
+
+def _exemptions(configs: Mapping[Environment, PolicyConfig]) -> list[str]:
+    """Every exemption the shipped configs grant: known debt, with its reason and expiry."""
+    rows = [
+        f"| {env} | `{rule}` | `{e.resource}` | {e.expires.isoformat()} | {e.reason} |"
+        for env, config in configs.items()
+        for rule, settings in sorted(config.rules.items())
+        for e in settings.exemptions
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "## Shipped exemptions",
+        "",
+        "| Environment | Rule | Resource | Expires | Reason |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+    ]
+
+
+def _catalog() -> list[str]:
+    """Per resource type, every catalog item and its state (policies/catalog.py)."""
+    controls = [c for e in CATALOG for c in e.controls]
+    done = sum(1 for c in controls if c.implemented)
+    lines = [
+        "",
+        "## Catalog coverage by resource type",
+        "",
+        f"Generated from `policies/catalog.py`: Checkov {checkov_version()} (ARM and Terraform "
+        "checks, read from the package), PSRule for Azure, and the Microsoft cloud security "
+        "benchmark (MCSB). "
+        f"{len(CATALOG)} types, {len(controls)} items: {done} implemented, "
+        f"{len(controls) - done} not applicable (with the reason).",
+        "",
+    ]
+    for type_token, why in NOT_AZURE.items():
+        lines.append(f"- `{type_token}`: no Azure controls ({why}).")
+    for entry in sorted(CATALOG, key=lambda e: e.type):
+        lines += _type_section(entry)
+    return lines
+
+
+def _type_section(entry: TypeEntry) -> list[str]:
+    label = entry.type.removeprefix("azure-native:")
+    note = " (upcoming layer)" if entry.upcoming else ""
+    lines = [
+        "",
+        f"### `{label}`{note}",
+        "",
+        "| Source | Id | Title | State | Rule / reason |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for control in entry.controls:
+        state = "implemented" if control.implemented else "not applicable"
+        detail = ", ".join(f"`{r}`" for r in control.rules) or control.reason
+        text = title(control).replace("|", "\\|")
+        lines.append(
+            f"| {control.source} | {control.id} | {text} | {state} | {detail.replace('|', '/')} |"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -301,27 +301,49 @@ def tier(props: Mapping[str, Any]) -> Any:
 
 # ---- references between resources (stack rules) ------------------------------------------
 
-# azure-native type -> (ARM provider namespace, resource collection) for matching ARM ids.
-ARM_TYPES: Mapping[str, tuple[str, str]] = {
-    "azure-native:sql:Server": ("microsoft.sql", "servers"),
-    "azure-native:sql:Database": ("microsoft.sql", "databases"),
-    "azure-native:servicebus:Namespace": ("microsoft.servicebus", "namespaces"),
-    "azure-native:keyvault:Vault": ("microsoft.keyvault", "vaults"),
-    "azure-native:storage:StorageAccount": ("microsoft.storage", "storageaccounts"),
-    "azure-native:containerregistry:Registry": ("microsoft.containerregistry", "registries"),
-    "azure-native:redisenterprise:RedisEnterprise": ("microsoft.cache", "redisenterprise"),
-    "azure-native:cosmosdb:DatabaseAccount": ("microsoft.documentdb", "databaseaccounts"),
-    "azure-native:web:WebApp": ("microsoft.web", "sites"),
-    "azure-native:app:ManagedEnvironment": ("microsoft.app", "managedenvironments"),
-    "azure-native:apimanagement:ApiManagementService": ("microsoft.apimanagement", "service"),
-    "azure-native:network:NetworkSecurityGroup": ("microsoft.network", "networksecuritygroups"),
-    "azure-native:cdn:Profile": ("microsoft.cdn", "profiles"),
-    "azure-native:cdn:AFDEndpoint": ("microsoft.cdn", "afdendpoints"),
-    "azure-native:operationalinsights:Workspace": (
-        "microsoft.operationalinsights",
-        "workspaces",
-    ),
-    "azure-native:datafactory:Factory": ("microsoft.datafactory", "factories"),
+# azure-native type -> ARM resource provider namespace, for matching ARM ids.
+# Every type a stack rule looks up by reference needs an entry: the pack path never sees a
+# resource's id (pulumi_policy's PolicyResource has none), so a reference is matched on the
+# provider namespace and Azure name alone, on both paths alike (the collection is left out:
+# child ids nest it under the parent's, e.g. .../redisEnterprise/<cluster>/databases/default).
+# https://learn.microsoft.com/azure/azure-resource-manager/management/resource-providers-and-types
+ARM_TYPES: Mapping[str, str] = {
+    f"azure-native:{token}": namespace.lower()
+    for token, namespace in (
+        ("sql:Server", "Microsoft.Sql"),
+        ("sql:Database", "Microsoft.Sql"),
+        ("servicebus:Namespace", "Microsoft.ServiceBus"),
+        ("keyvault:Vault", "Microsoft.KeyVault"),
+        ("keyvault:Secret", "Microsoft.KeyVault"),
+        ("storage:StorageAccount", "Microsoft.Storage"),
+        ("storage:BlobServiceProperties", "Microsoft.Storage"),
+        ("containerregistry:Registry", "Microsoft.ContainerRegistry"),
+        ("redisenterprise:RedisEnterprise", "Microsoft.Cache"),
+        ("redisenterprise:Database", "Microsoft.Cache"),
+        ("cosmosdb:DatabaseAccount", "Microsoft.DocumentDB"),
+        ("web:WebApp", "Microsoft.Web"),
+        ("web:WebAppSlot", "Microsoft.Web"),
+        ("web:StaticSite", "Microsoft.Web"),
+        ("app:ManagedEnvironment", "Microsoft.App"),
+        ("app:ContainerApp", "Microsoft.App"),
+        ("apimanagement:ApiManagementService", "Microsoft.ApiManagement"),
+        ("network:NetworkSecurityGroup", "Microsoft.Network"),
+        ("network:AzureFirewall", "Microsoft.Network"),
+        ("network:FirewallPolicy", "Microsoft.Network"),
+        ("network:VirtualNetwork", "Microsoft.Network"),
+        ("network:Subnet", "Microsoft.Network"),
+        ("network:PublicIPAddress", "Microsoft.Network"),
+        ("network:NatGateway", "Microsoft.Network"),
+        ("network:RouteTable", "Microsoft.Network"),
+        ("network:PrivateEndpoint", "Microsoft.Network"),
+        ("frontdoor:Policy", "Microsoft.Network"),
+        ("cdn:Profile", "Microsoft.Cdn"),
+        ("cdn:AFDEndpoint", "Microsoft.Cdn"),
+        ("cdn:AFDCustomDomain", "Microsoft.Cdn"),
+        ("operationalinsights:Workspace", "Microsoft.OperationalInsights"),
+        ("applicationinsights:Component", "Microsoft.Insights"),
+        ("datafactory:Factory", "Microsoft.DataFactory"),
+    )
 }
 
 # The input that carries each type's Azure name.
@@ -359,6 +381,11 @@ NAME_PROPERTIES: Mapping[str, str] = {
     "azure-native:cdn:Profile": "profileName",
     "azure-native:cdn:AFDEndpoint": "endpointName",
     "azure-native:frontdoor:Policy": "policyName",
+    "azure-native:keyvault:Secret": "secretName",
+    "azure-native:storage:BlobServiceProperties": "blobServicesName",
+    "azure-native:redisenterprise:Database": "databaseName",
+    "azure-native:web:WebAppSlot": "slot",
+    "azure-native:cdn:AFDCustomDomain": "customDomainName",
 }
 
 
@@ -388,13 +415,16 @@ def refers_to(source: ResourceRecord, prop: str, value: Any, target: ResourceRec
 
 
 def _id_matches(reference: str, target: ResourceRecord) -> bool:
+    """Match an ARM id on the target's provider namespace and Azure name.
+
+    Deliberately not on `target.id`: only the offline evaluator knows ids, and a match that
+    one path can make and the other cannot is how the two paths came to disagree.
+    """
     ref = reference.lower().rstrip("/")
-    if target.id and ref == target.id.lower().rstrip("/"):
-        return True
     name = azure_name(target)
-    if not isinstance(name, str) or not name:
+    namespace = ARM_TYPES.get(target.type)
+    if namespace is None or not isinstance(name, str) or not name:
         return False
-    namespace = ARM_TYPES.get(target.type, ("", ""))[0]
     return ref.endswith(f"/{name.lower()}") and f"/providers/{namespace}/" in ref
 
 

@@ -161,7 +161,9 @@ def test_render_summarizes() -> None:
     text = _report(
         _vault(enablePurgeProtection=UNKNOWN_BOOL, publicNetworkAccess="Enabled")
     ).render()
-    assert text.startswith("Policy report (prod): 3 mandatory, 0 advisory, 0 exempted, 1 undecided")
+    # No private endpoint, public access on, and no firewall default of Deny either.
+    assert text.startswith("Policy report (prod): 4 mandatory, 0 advisory, 0 exempted, 1 undecided")
+    assert "[public-access-default-deny]" in text
     assert "Mandatory violations:" in text
     assert "[keyvault-no-public-network]" in text
     assert "Unknown until `pulumi up`" in text

@@ -81,7 +81,7 @@ SERVER = {
 }
 SITE = {
     "httpsOnly": True,
-    "siteConfig": {"ftpsState": "Disabled", "minTlsVersion": "1.2"},
+    "siteConfig": {"ftpsState": "Disabled", "minTlsVersion": "1.2", "scmMinTlsVersion": "1.2"},
     "identity": {"type": "UserAssigned"},
     "virtualNetworkSubnetId": "/subscriptions/s/resourceGroups/rg/providers/"
     "Microsoft.Network/virtualNetworks/vnet/subnets/snet-functions",
@@ -127,7 +127,7 @@ CASES = [
     Case(web.ftp_disabled, APP, SITE, "siteConfig.ftpsState", "FtpsOnly", False),
     Case(web.minimum_tls, APP, SITE, "siteConfig.minTlsVersion", "1.0", False),
     Case(web.managed_identity, APP, SITE, "identity.type", "None", False),
-    Case(web.vnet_integration, APP, SITE, "virtualNetworkSubnetId", "", False),
+    Case(web.minimum_tls, APP, SITE, "siteConfig.scmMinTlsVersion", "1.0", False),
     Case(
         containerapps.internal_ingress,
         CA,
@@ -594,3 +594,32 @@ def test_unknown_rule_list_cannot_tell_yet() -> None:
     props = normalize({"securityRules": "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"})
     [finding] = network.no_internet_management_ports(props, NSG_CTX)
     assert finding.unknown
+
+
+def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in _leaf_paths(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaf_paths(v, (*path, i))]
+    return [path]
+
+
+def _unknown_at(value: Any, path: tuple[Any, ...]) -> Any:
+    if not path:
+        return UNKNOWN_STRING
+    head, *rest = path
+    if isinstance(value, Mapping):
+        return {k: (_unknown_at(v, tuple(rest)) if k == head else v) for k, v in value.items()}
+    return [(_unknown_at(v, tuple(rest)) if i == head else v) for i, v in enumerate(value)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.id}:{c.path}")
+def test_violation_never_turns_into_a_pass_when_a_value_is_unknown(case: Case) -> None:
+    """Preview may leave any value unknown; the rule then reports or defers, never passes."""
+    bad = with_path(case.compliant, case.path, case.bad)
+    opened = [
+        ".".join(map(str, path))
+        for path in _leaf_paths(bad)
+        if _run(case, normalize(_unknown_at(bad, path))) == []
+    ]
+    assert opened == []

@@ -74,7 +74,11 @@ def test_missing_connection_list_is_a_violation() -> None:
 
 
 def _setting(resource_uri: str, workspace: str | None = "/ws", **kwargs: object) -> object:
-    props = {"resourceUri": resource_uri, "name": "send-to-log-analytics"}
+    props: dict[str, object] = {
+        "resourceUri": resource_uri,
+        "name": "send-to-log-analytics",
+        "logs": [{"categoryGroup": "allLogs", "enabled": True}],
+    }
     if workspace is not None:
         props["workspaceId"] = workspace
     return record(stack.DIAGNOSTIC_SETTING, "vault-diag", props, **kwargs)  # type: ignore[arg-type]
@@ -112,6 +116,50 @@ def test_workspace_dependency_does_not_count_as_coverage() -> None:
     setting = _setting(VAULT_ID, dependencies=(VAULT.urn, other.urn))
     findings = stack.diagnostic_settings([VAULT, other, setting], PROD)  # type: ignore[list-item]
     assert [f.urn for f in findings] == [other.urn]
+
+
+def test_diagnostic_setting_without_enabled_logs() -> None:
+    setting = record(
+        stack.DIAGNOSTIC_SETTING,
+        "vault-diag",
+        {
+            "resourceUri": VAULT_ID,
+            "workspaceId": "/ws",
+            "logs": [{"categoryGroup": "allLogs", "enabled": False}],
+            "metrics": [{"category": "AllMetrics", "enabled": True}],
+        },
+    )
+    [finding] = stack.diagnostic_settings([VAULT, setting], PROD)
+    assert "enables no log" in finding.message
+    assert not finding.unknown
+
+
+def test_storage_accounts_need_metrics_not_logs() -> None:
+    account = record(stack.PRIVATE_LINK_TYPES[3], "st", {"accountName": "stplatprod"})
+    uri = arm_id("Microsoft.Storage", "storageAccounts", "stplatprod")
+    metrics = record(
+        stack.DIAGNOSTIC_SETTING,
+        "st-diag",
+        {
+            "resourceUri": uri,
+            "workspaceId": "/ws",
+            "metrics": [{"category": "Transaction", "enabled": True}],
+        },
+    )
+    assert stack.diagnostic_settings([account, metrics], PROD) == []
+    empty = record(stack.DIAGNOSTIC_SETTING, "st-diag", {"resourceUri": uri, "workspaceId": "/ws"})
+    [finding] = stack.diagnostic_settings([account, empty], PROD)
+    assert "enables no metric" in finding.message
+
+
+def test_unknown_log_entries_cannot_tell_yet() -> None:
+    setting = record(
+        stack.DIAGNOSTIC_SETTING,
+        "vault-diag",
+        {"resourceUri": VAULT_ID, "workspaceId": "/ws", "logs": UNKNOWN_STRING},
+    )
+    [finding] = stack.diagnostic_settings([VAULT, setting], PROD)
+    assert finding.unknown
 
 
 # ---- protected prod data ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Container registries: no admin user (its shared password bypasses Entra ID)."""
+"""Container registries: no admin user (a shared password outside Entra ID), no anonymous pull."""
 
 from __future__ import annotations
 
@@ -21,6 +21,17 @@ def admin_user_disabled(props: Mapping[str, Any], ctx: RuleContext) -> list[Find
     )
 
 
+def anonymous_pull_disabled(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """No unauthenticated pulls (Standard and Premium offer them); Azure's default is false."""
+    return expect(
+        props,
+        "anonymousPullEnabled",
+        [False],
+        "anyone could download the platform's images",
+        default=False,
+    )
+
+
 RULES = (
     ResourceRule(
         name="acr-admin-user-disabled",
@@ -28,5 +39,12 @@ RULES = (
         resource_types=(REGISTRY,),
         control="CKV_AZURE_137",
         check=admin_user_disabled,
+    ),
+    ResourceRule(
+        name="acr-no-anonymous-pull",
+        description="Container registries disable anonymous pull.",
+        resource_types=(REGISTRY,),
+        control="CKV_AZURE_138 / Azure.ACR.AnonymousAccess",
+        check=anonymous_pull_disabled,
     ),
 )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from policies.core import (
+    MISSING,
     UNKNOWN,
     Finding,
     ResourceRule,
@@ -16,8 +18,16 @@ from policies.core import (
     unknown,
     violation,
 )
+from policies.rules.outputs import SECRET_VALUE
 
 CONTAINER_APP = "azure-native:app:ContainerApp"
+# Env var names that carry a credential when they hold a literal value (not a secretRef).
+SECRET_ENV = re.compile(
+    r"(password|passwd|secret|api[_-]?key|access[_-]?key|account[_-]?key|"
+    r"connection[_-]?string|sas[_-]?token|private[_-]?key)",
+    re.IGNORECASE,
+)
+HARMLESS_ENV = re.compile(r"^applicationinsights_connection_string$", re.IGNORECASE)
 ALLOWED_EXTERNAL_OPTION = "allowedExternalApps"
 
 
@@ -82,6 +92,52 @@ def identity_registry_pulls(props: Mapping[str, Any], ctx: RuleContext) -> list[
     return findings
 
 
+def no_inline_secrets(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Secrets are Key Vault references read with the app's identity; env vars hold no keys."""
+    findings: list[Finding] = []
+    secrets = lookup(props, "configuration.secrets")
+    if secrets is UNKNOWN:
+        findings.append(unknown("configuration.secrets"))
+    for index, secret in enumerate(secrets if isinstance(secrets, list) else []):
+        name, vault = lookup(secret, "name"), lookup(secret, "keyVaultUrl")
+        value = lookup(secret, "value")
+        if vault is UNKNOWN:
+            findings.append(unknown(f"configuration.secrets[{index}].keyVaultUrl"))
+        elif not (isinstance(vault, str) and vault):
+            shown = name if isinstance(name, str) else index
+            what = "holds its value inline" if value is not MISSING else "has no keyVaultUrl"
+            findings.append(
+                violation(
+                    f"secret {shown!r} {what}; reference Key Vault (keyVaultUrl + identity) "
+                    "so the value never sits in the app's configuration"
+                )
+            )
+    containers = lookup(props, "template.containers")
+    if containers is UNKNOWN:
+        return [*findings, unknown("template.containers")]
+    for container in containers if isinstance(containers, list) else []:
+        env = lookup(container, "env")
+        for var in env if isinstance(env, list) else []:
+            findings += _env_var(var)
+    return findings
+
+
+def _env_var(var: Any) -> list[Finding]:
+    name, value = lookup(var, "name"), lookup(var, "value")
+    if name is UNKNOWN or var is UNKNOWN:
+        literal = isinstance(value, str) and bool(value)
+        return [unknown("env var name")] if literal or value is UNKNOWN else []
+    if not isinstance(name, str) or not SECRET_ENV.search(name) or HARMLESS_ENV.search(name):
+        if isinstance(value, str) and SECRET_VALUE.search(value):
+            return [violation(f"env var {name!r} holds a credential; use secretRef")]
+        return []
+    if value is UNKNOWN:
+        return [unknown(f"env var {name}")]
+    if isinstance(value, str) and value:
+        return [violation(f"env var {name!r} holds a literal secret; use secretRef")]
+    return []
+
+
 RULES = (
     ResourceRule(
         name="containerapp-internal-ingress",
@@ -111,5 +167,13 @@ RULES = (
         resource_types=(CONTAINER_APP,),
         control="MCSB IM-3",
         check=identity_registry_pulls,
+    ),
+    ResourceRule(
+        name="containerapp-no-inline-secrets",
+        description="Container app secrets are Key Vault references and env vars hold no "
+        "literal keys or passwords.",
+        resource_types=(CONTAINER_APP,),
+        control="MCSB IM-8 / DP-6",
+        check=no_inline_secrets,
     ),
 )

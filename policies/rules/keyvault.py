@@ -6,18 +6,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from policies.core import (
+    MISSING,
     UNKNOWN,
     Finding,
     ResourceRule,
     RuleContext,
     as_number,
     expect,
+    expect_present,
     lookup,
     unknown,
     violation,
 )
 
 VAULT = "azure-native:keyvault:Vault"
+SECRET = "azure-native:keyvault:Secret"  # noqa: S105 - a type token
+KEY = "azure-native:keyvault:Key"
 
 
 def rbac_authorization(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
@@ -78,6 +82,48 @@ def private_access(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     )
 
 
+def expiry(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Secrets and keys carry an expiry date, so a forgotten credential stops working."""
+    value = lookup(props, "properties.attributes.expires")
+    if value is UNKNOWN:
+        return [unknown("properties.attributes.expires")]
+    if as_number(value) is None:
+        shown = "is not set" if value is MISSING else f"= {value!r}"
+        return [
+            violation(
+                f"properties.attributes.expires {shown}; set an expiry (seconds since 1970) "
+                "and rotate before it"
+            )
+        ]
+    return []
+
+
+def secret_content_type(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    return expect_present(
+        props,
+        "properties.contentType",
+        "say what the secret is (e.g. text/plain, application/x-pkcs12) so it is handled right",
+    )
+
+
+def key_rotation(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Keys rotate automatically: a rotation policy with a Rotate lifetime action."""
+    actions = lookup(props, "properties.rotationPolicy.lifetimeActions")
+    if actions is UNKNOWN:
+        return [unknown("properties.rotationPolicy.lifetimeActions")]
+    kinds = [lookup(a, "action.type") for a in actions] if isinstance(actions, list) else []
+    if any(isinstance(k, str) and k.lower() == "rotate" for k in kinds):
+        return []
+    if UNKNOWN in kinds:
+        return [unknown("properties.rotationPolicy.lifetimeActions[].action.type")]
+    return [
+        violation(
+            "properties.rotationPolicy has no lifetime action of type Rotate; keys must "
+            "rotate on a schedule (https://learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation)"
+        )
+    ]
+
+
 RULES = (
     ResourceRule(
         name="keyvault-rbac-authorization",
@@ -108,5 +154,26 @@ RULES = (
         resource_types=(VAULT,),
         control="CKV_AZURE_189",
         check=private_access,
+    ),
+    ResourceRule(
+        name="keyvault-secret-key-expiry",
+        description="Key Vault secrets and keys have an expiry date.",
+        resource_types=(SECRET, KEY),
+        control="CKV_AZURE_41 / CKV_AZURE_40 / MCSB IM-8",
+        check=expiry,
+    ),
+    ResourceRule(
+        name="keyvault-secret-content-type",
+        description="Key Vault secrets state their content type.",
+        resource_types=(SECRET,),
+        control="CKV_AZURE_114",
+        check=secret_content_type,
+    ),
+    ResourceRule(
+        name="keyvault-key-rotation",
+        description="Key Vault keys have a rotation policy that rotates them.",
+        resource_types=(KEY,),
+        control="Azure.KeyVault.AutoRotationPolicy / MCSB DP-6",
+        check=key_rotation,
     ),
 )

@@ -11,12 +11,15 @@ from policies.core import (
     ResourceRule,
     RuleContext,
     as_number,
+    expect,
+    expect_present,
     lookup,
     unknown,
     violation,
 )
 
 WORKSPACE = "azure-native:operationalinsights:Workspace"
+APP_INSIGHTS = "azure-native:applicationinsights:Component"
 # PerGB2018 workspaces keep 30 days unless told otherwise.
 AZURE_DEFAULT_RETENTION = 30
 
@@ -41,6 +44,24 @@ def retention(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     ]
 
 
+def appinsights_workspace(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Workspace-based: telemetry lands in Log Analytics with its retention and access control."""
+    return expect_present(
+        props, "workspaceResourceId", "classic components keep telemetry outside the workspace"
+    )
+
+
+def appinsights_local_auth(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Entra-authenticated ingestion only, so the connection string is no credential."""
+    return expect(
+        props,
+        "disableLocalAuth",
+        [True],
+        "with local auth anyone holding the instrumentation key can write telemetry",
+        default=False,
+    )
+
+
 RULES = (
     ResourceRule(
         name="loganalytics-retention",
@@ -49,5 +70,20 @@ RULES = (
         resource_types=(WORKSPACE,),
         control="MCSB LT-6",
         check=retention,
+    ),
+    ResourceRule(
+        name="appinsights-workspace-based",
+        description="Application Insights components store their data in a Log Analytics "
+        "workspace.",
+        resource_types=(APP_INSIGHTS,),
+        control="Azure.AppInsights.Workspace / MCSB LT-3",
+        check=appinsights_workspace,
+    ),
+    ResourceRule(
+        name="appinsights-local-auth-disabled",
+        description="Application Insights components accept Entra-authenticated telemetry only.",
+        resource_types=(APP_INSIGHTS,),
+        control="MCSB IM-1",
+        check=appinsights_local_auth,
     ),
 )

@@ -45,6 +45,22 @@ def cosmos_local_auth_disabled(props: Mapping[str, Any], ctx: RuleContext) -> li
     return expect(props, "disableLocalAuth", [True], "account keys bypass Entra ID")
 
 
+def cosmos_minimum_tls(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """TLS 1.2, stated explicitly: older accounts default to TLS 1.0."""
+    return expect(props, "minimalTlsVersion", ["Tls12"], "TLS 1.0 and 1.1 are retired")
+
+
+def cosmos_metadata_writes(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Databases and containers change through ARM (RBAC, audited), not with account keys."""
+    return expect(
+        props,
+        "disableKeyBasedMetadataWriteAccess",
+        [True],
+        "key-based clients could otherwise drop databases and containers",
+        default=False,
+    )
+
+
 def cosmos_private_access(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     if not ctx.profile.private_endpoints:
         return []
@@ -123,5 +139,19 @@ RULES = (
         resource_types=(DATA_FACTORY,),
         control="CKV_AZURE_104",
         check=data_factory_private_access,
+    ),
+    ResourceRule(
+        name="cosmos-min-tls",
+        description="Cosmos DB accounts require TLS 1.2.",
+        resource_types=(COSMOS,),
+        control="Azure.Cosmos.MinTLS / MCSB DP-3",
+        check=cosmos_minimum_tls,
+    ),
+    ResourceRule(
+        name="cosmos-metadata-write-entra-only",
+        description="Cosmos DB accounts disable key-based metadata writes.",
+        resource_types=(COSMOS,),
+        control="CKV_AZURE_132 / Azure.Cosmos.DisableMetadataWrite",
+        check=cosmos_metadata_writes,
     ),
 )

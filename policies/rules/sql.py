@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,11 @@ from policies.core import (
 )
 
 SERVER = "azure-native:sql:Server"
+FIREWALL_RULE = "azure-native:sql:FirewallRule"
+ENTRA_ONLY = "azure-native:sql:ServerAzureADOnlyAuthentication"
+# Wider than one /24 is no longer "a few known addresses" (PSRule Azure.SQL.FirewallIPRange).
+MAX_ADDRESSES_OPTION = "maxAddresses"
+DEFAULT_MAX_ADDRESSES = 256
 AUDITING = (
     "azure-native:sql:ServerBlobAuditingPolicy",
     "azure-native:sql:ExtendedServerBlobAuditingPolicy",
@@ -42,6 +48,65 @@ def entra_only_auth(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]
             violation("administratorLoginPassword is set; an Entra-only server has no SQL admin")
         )
     return findings
+
+
+def entra_only_anywhere(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[Finding]:
+    """Entra-only set on the server, or by its sql:ServerAzureADOnlyAuthentication child."""
+    findings: list[Finding] = []
+    switches = of_type(resources, ENTRA_ONLY)
+    for server in of_type(resources, SERVER):
+        own = entra_only_auth(server.props, RuleContext(ctx.environment, ctx.options, SERVER))
+        settled = [f for f in own if "administratorLoginPassword" in f.message]
+        flag = [f for f in own if f not in settled]
+        if flag:
+            verdicts = [_switch_on(s, server) for s in switches]
+            if True in verdicts:
+                flag = []
+            elif None in verdicts:
+                flag = [unknown("ServerAzureADOnlyAuthentication", server.urn)]
+        findings += [Finding(f.message, server.urn, f.unknown) for f in settled + flag]
+    return findings
+
+
+def _switch_on(switch: ResourceRecord, server: ResourceRecord) -> bool | None:
+    linked = _audits(switch, server)
+    value = lookup(switch.props, "azureADOnlyAuthentication")
+    if linked is False or value is False or value is MISSING:
+        return False
+    if linked is None or value is UNKNOWN:
+        return None
+    return value is True
+
+
+def firewall_rule(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """No "allow Azure services" (0.0.0.0-0.0.0.0), no allow-all, no wide ranges."""
+    start, end = lookup(props, "startIpAddress"), lookup(props, "endIpAddress")
+    if UNKNOWN in (start, end):
+        return [unknown("startIpAddress / endIpAddress")]
+    try:
+        low = ipaddress.IPv4Address(str(start))
+        high = ipaddress.IPv4Address(str(end))
+    except ValueError:
+        return [
+            violation(f"startIpAddress {start!r} / endIpAddress {end!r} are not IPv4 addresses")
+        ]
+    if str(low) == str(high) == "0.0.0.0":  # noqa: S104
+        return [
+            violation(
+                "0.0.0.0-0.0.0.0 is 'Allow Azure services': every Azure customer's resources may "
+                "connect; use a private endpoint or the caller's own addresses"
+            )
+        ]
+    limit = int(ctx.option(MAX_ADDRESSES_OPTION, DEFAULT_MAX_ADDRESSES))
+    size = int(high) - int(low) + 1
+    if size > limit:
+        return [
+            violation(
+                f"{low}-{high} admits {size} addresses (allowed: at most {limit}); list the "
+                "callers' addresses instead"
+            )
+        ]
+    return []
 
 
 def minimum_tls(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
@@ -103,12 +168,27 @@ def _audits(policy: ResourceRecord, server: ResourceRecord) -> bool | None:
 
 
 RULES = (
-    ResourceRule(
+    StackRule(
         name="sql-entra-only-auth",
-        description="SQL servers use Entra-only authentication and have no SQL admin password.",
-        resource_types=(SERVER,),
-        control="CKV2_AZURE_27",
-        check=entra_only_auth,
+        description="SQL servers use Entra-only authentication (on the server or through "
+        "sql:ServerAzureADOnlyAuthentication) and have no SQL admin password.",
+        resource_types=(SERVER, ENTRA_ONLY),
+        control="CKV2_AZURE_27 / Azure.SQL.AADOnly",
+        check=entra_only_anywhere,
+    ),
+    ResourceRule(
+        name="sql-firewall-rules-narrow",
+        description="SQL firewall rules never allow Azure services (0.0.0.0) or all addresses, "
+        "and admit at most maxAddresses (256) addresses.",
+        resource_types=(FIREWALL_RULE,),
+        control="CKV_AZURE_11 / CKV2_AZURE_34 / Azure.SQL.AllowAzureAccess",
+        check=firewall_rule,
+        options_schema={
+            MAX_ADDRESSES_OPTION: {
+                "type": "integer",
+                "description": "Most addresses one SQL firewall rule may admit.",
+            }
+        },
     ),
     ResourceRule(
         name="sql-min-tls",

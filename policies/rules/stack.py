@@ -51,6 +51,10 @@ DIAGNOSTIC_TYPES: tuple[str, ...] = (
     "azure-native:datafactory:Factory",
 )
 
+# Storage accounts have metrics only; their logs come from each service (blobServices/default).
+# https://learn.microsoft.com/azure/storage/blobs/monitor-blob-storage-reference
+METRICS_ONLY_TYPES: tuple[str, ...] = ("azure-native:storage:StorageAccount",)
+
 # Data that must survive a mistaken `pulumi destroy` or a replace in prod.
 PROTECTED_TYPES: tuple[str, ...] = (
     "azure-native:sql:Server",
@@ -128,7 +132,50 @@ def diagnostic_settings(resources: Sequence[ResourceRecord], ctx: RuleContext) -
                     target.urn,
                 )
             )
+            continue
+        findings += _content(target, mine)
     return findings
+
+
+def _content(target: ResourceRecord, settings: Sequence[ResourceRecord]) -> list[Finding]:
+    """Some setting must actually enable logs (metrics for metrics-only types)."""
+    key = "metrics" if target.type in METRICS_ONLY_TYPES else "logs"
+    verdicts = [_enabled(lookup(s.props, key)) for s in settings]
+    if True in verdicts:
+        return []
+    if None in verdicts:
+        return [unknown(f"DiagnosticSetting.{key}", target.urn)]
+    what = "metric" if key == "metrics" else "log category or category group"
+    return [
+        violation(
+            f"the resource's diagnostic setting enables no {what} ({key} is empty or all "
+            "disabled); a workspace id alone sends nothing",
+            target.urn,
+        )
+    ]
+
+
+def _enabled(entries: Any) -> bool | None:
+    if entries is UNKNOWN:
+        return None
+    if not isinstance(entries, list):
+        return False
+    verdicts: list[bool | None] = []
+    for entry in entries:
+        if entry is UNKNOWN:
+            verdicts.append(None)
+            continue
+        on = lookup(entry, "enabled")
+        named = lookup(entry, "category"), lookup(entry, "categoryGroup")
+        if on is UNKNOWN:
+            verdicts.append(None)
+        elif on is True and any(isinstance(n, str) and n for n in named):
+            verdicts.append(True)
+        elif on is True and UNKNOWN in named:
+            verdicts.append(None)
+    if True in verdicts:
+        return True
+    return None if None in verdicts else False
 
 
 def _has_value(value: Any) -> bool:
@@ -161,9 +208,10 @@ RULES = (
     ),
     StackRule(
         name="diagnostic-settings-required",
-        description="Every resource that supports diagnostic settings sends them to Log Analytics.",
+        description="Every resource that supports diagnostic settings sends them to Log Analytics, "
+        "with logs (metrics for storage accounts) actually enabled.",
         resource_types=(*DIAGNOSTIC_TYPES, DIAGNOSTIC_SETTING),
-        control="MCSB LT-3",
+        control="MCSB LT-3 / LT-4 (Azure.KeyVault.Logs, Azure.ServiceBus.AuditLogs)",
         check=diagnostic_settings,
     ),
     StackRule(

@@ -7,12 +7,14 @@ from typing import Any
 
 from policies.core import (
     ALWAYS_MANDATORY,
+    MISSING,
     UNKNOWN,
     Finding,
     ResourceRecord,
     ResourceRule,
     RuleContext,
     StackRule,
+    as_number,
     azure_name,
     expect,
     lookup,
@@ -23,6 +25,9 @@ from policies.core import (
 
 ACCOUNT = "azure-native:storage:StorageAccount"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
+CONTAINER = "azure-native:storage:BlobContainer"
+# PSRule's default minimum for Azure.Storage.SoftDelete and ContainerSoftDelete.
+MIN_SOFT_DELETE_DAYS = 7
 
 
 def https_only(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
@@ -86,6 +91,43 @@ def blob_soft_delete(resources: Sequence[ResourceRecord], ctx: RuleContext) -> l
     return findings
 
 
+def container_private(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """A container is never anonymously readable, whatever the account allows; default None."""
+    return expect(
+        props,
+        "publicAccess",
+        ["None"],
+        "anonymous reads bypass authorization and logging",
+        default="None",
+    )
+
+
+def soft_delete_days(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Blob and container soft delete on, each keeping deletions at least 7 days."""
+    findings: list[Finding] = []
+    for policy, what in (
+        ("deleteRetentionPolicy", "blobs"),
+        ("containerDeleteRetentionPolicy", "containers"),
+    ):
+        enabled, days = lookup(props, f"{policy}.enabled"), lookup(props, f"{policy}.days")
+        if UNKNOWN in (enabled, days):
+            findings.append(unknown(policy))
+        elif enabled is not True:
+            shown = "is not set" if enabled is MISSING else f"= {enabled!r}"
+            findings.append(
+                violation(f"{policy}.enabled {shown}; deleted {what} must stay recoverable")
+            )
+        elif (as_number(days) or 0) < MIN_SOFT_DELETE_DAYS:
+            shown = "is not set" if days is MISSING else f"= {as_number(days)}"
+            findings.append(
+                violation(
+                    f"{policy}.days {shown}; keep deleted {what} at least "
+                    f"{MIN_SOFT_DELETE_DAYS} days"
+                )
+            )
+    return findings
+
+
 def _serves(service: ResourceRecord, account: ResourceRecord) -> bool | None:
     value = lookup(service.props, "accountName")
     name = azure_name(account)
@@ -131,5 +173,20 @@ RULES = (
         resource_types=(ACCOUNT, BLOB_SERVICE),
         control="CKV2_AZURE_38",
         check=blob_soft_delete,
+    ),
+    ResourceRule(
+        name="storage-container-private",
+        description="Blob containers allow no anonymous access (publicAccess None).",
+        resource_types=(CONTAINER,),
+        control="CKV_AZURE_34 / Azure.Storage.BlobAccessType",
+        check=container_private,
+        enforcement=ALWAYS_MANDATORY,
+    ),
+    ResourceRule(
+        name="storage-soft-delete-days",
+        description="Blob services keep deleted blobs and containers at least 7 days.",
+        resource_types=(BLOB_SERVICE,),
+        control="Azure.Storage.SoftDelete / Azure.Storage.ContainerSoftDelete",
+        check=soft_delete_days,
     ),
 )
