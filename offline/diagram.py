@@ -104,55 +104,73 @@ def mermaid(run: ProgramRun) -> str:
     """The stack's flowchart, stable for a given program and stack."""
     resources = run.resources
     customs = {u: r for u, r in sorted(resources.items()) if r.custom}
-
-    def host(resource: RecordedResource) -> RecordedResource:
-        """The drawn resource a sub-resource or attachment belongs to."""
-        current = resource
-        while current.parent in customs:
-            current = customs[current.parent]
-        if current.type in ATTACHMENTS:
-            targets = sorted(
-                d
-                for d in current.dependencies
-                if d in customs and customs[d].type not in NOT_A_HOST
-            )
-            # An attachment to the workspace itself (its own diagnostics) has only that target.
-            targets = targets or sorted(
-                d
-                for d in current.dependencies
-                if d in customs and customs[d].type not in (RESOURCE_GROUP, IDENTITY)
-            )
-            if targets:
-                return host(customs[targets[0]])
-        return current
-
-    hosts = {u: host(r) for u, r in customs.items()}
+    hosts = {u: _host(r, customs) for u, r in customs.items()}
     nodes = {u: _Node(r) for u, r in customs.items() if hosts[u] is r and r.type not in HIDDEN}
     for urn, resource in customs.items():
         drawn = hosts[urn]
         if drawn is not resource and drawn.urn in nodes:
             nodes[drawn.urn].folded[resource.type.split(":")[-1]] += 1
-
     subnets = {u: r for u, r in customs.items() if r.type == SUBNET}
-    placed: dict[str, str] = {}  # node urn -> subnet urn
+    placed = _placement(nodes, subnets)
+    edges = _edges(customs, hosts, subnets, placed)
+
+    lines = ["flowchart LR"]
+    layers: dict[str, list[str]] = {}
+    for urn in nodes:
+        if urn not in placed and resources[urn].type != SUBNET:
+            layers.setdefault(run.layer_of(resources[urn]), []).append(urn)
+    network_layer = run.layer_of(next(iter(subnets.values()))) if subnets else None
+    for layer in sorted(set(layers) | ({network_layer} if network_layer else set())):
+        lines.append(f'    subgraph layer_{_id(layer)}["{layer}"]')
+        if layer == network_layer:
+            lines += _vnet(run, subnets, nodes, placed)
+        lines += [f'        {_id(urn)}["{nodes[urn].label}"]' for urn in layers.get(layer, [])]
+        lines.append("    end")
+    lines += [f"    {a} {arrow} {b}" for a, b, arrow in sorted(edges)]
+    return "\n".join(lines) + "\n"
+
+
+def _host(resource: RecordedResource, customs: dict[str, RecordedResource]) -> RecordedResource:
+    """The drawn resource a sub-resource or attachment belongs to."""
+    current = resource
+    while current.parent in customs:
+        current = customs[current.parent]
+    if current.type not in ATTACHMENTS:
+        return current
+    refs = [d for d in sorted(current.dependencies) if d in customs]
+    targets = [d for d in refs if customs[d].type not in NOT_A_HOST]
+    # An attachment to the workspace itself (its own diagnostics) has only that target.
+    targets = targets or [d for d in refs if customs[d].type not in (RESOURCE_GROUP, IDENTITY)]
+    return _host(customs[targets[0]], customs) if targets else current
+
+
+def _placement(nodes: dict[str, _Node], subnets: dict[str, RecordedResource]) -> dict[str, str]:
+    """Node URN -> the subnet it is drawn in: what lives in one subnet, and its NSG."""
+    placed: dict[str, str] = {}
     for urn, node in nodes.items():
         inside = sorted(d for d in node.resource.dependencies if d in subnets)
         if node.resource.type in PLACED_IN_SUBNET and len(inside) == 1:
             placed[urn] = inside[0]
-    for urn, node in nodes.items():
         if node.resource.type == NSG:
             users = sorted(s for s, r in subnets.items() if urn in r.dependencies)
             if len(users) == 1:
                 placed[urn] = users[0]
+    return placed
 
+
+def _edges(
+    customs: dict[str, RecordedResource],
+    hosts: dict[str, RecordedResource],
+    subnets: dict[str, RecordedResource],
+    placed: dict[str, str],
+) -> set[tuple[str, str, str]]:
     edges: set[tuple[str, str, str]] = set()
     for urn, resource in customs.items():
         source = hosts[urn]
         for dependency in resource.dependencies:
-            target = customs.get(dependency)
-            if target is None:
+            if dependency not in customs:
                 continue
-            target = hosts[target.urn]
+            target = hosts[dependency]
             if _skip_edge(resource, source, target, placed):
                 continue
             if target.type == IDENTITY and source is not resource:
@@ -160,22 +178,7 @@ def mermaid(run: ProgramRun) -> str:
                 edges.add((_id(target.urn), _id(source.urn), "-.->"))
             elif resource.type != ROLE_ASSIGNMENT:
                 edges.add((_ref(source, subnets), _ref(target, subnets), "-->"))
-    edges = {e for e in edges if e[0] != e[1]}
-
-    lines = ["flowchart LR"]
-    layers: dict[str, list[str]] = {}
-    for urn in nodes:
-        if urn not in placed and resources[urn].type != SUBNET:
-            layers.setdefault(run.layer_of(resources[urn]), []).append(urn)
-    for layer in sorted(set(layers) | {run.layer_of(s) for s in subnets.values()}):
-        lines.append(f'    subgraph layer_{_id(layer)}["{layer}"]')
-        if subnets and layer == run.layer_of(next(iter(subnets.values()))):
-            lines += _vnet(run, subnets, nodes, placed)
-        for urn in layers.get(layer, []):
-            lines.append(f'        {_id(urn)}["{nodes[urn].label}"]')
-        lines.append("    end")
-    lines += [f"    {a} {arrow} {b}" for a, b, arrow in sorted(edges)]
-    return "\n".join(lines) + "\n"
+    return {e for e in edges if e[0] != e[1]}
 
 
 def _ref(resource: RecordedResource, subnets: dict[str, RecordedResource]) -> str:
@@ -185,25 +188,31 @@ def _ref(resource: RecordedResource, subnets: dict[str, RecordedResource]) -> st
     return f"subnet_{_id(resource.urn)}" if resource.urn in subnets else _id(resource.urn)
 
 
+# Edges every resource would have, or that the boxes already show.
+_UNDRAWN_TARGETS = frozenset({RESOURCE_GROUP, "random:index/randomString:RandomString"})
+_UNDRAWN_SOURCES = frozenset(
+    {
+        "azure-native:monitor:DiagnosticSetting",  # every resource sends logs to the workspace
+        "azure-native:monitor:MetricAlert",  # alerts go to the action group
+    }
+)
+
+
 def _skip_edge(
     resource: RecordedResource,
     source: RecordedResource,
     target: RecordedResource,
     placed: dict[str, str],
 ) -> bool:
-    if target.type in (RESOURCE_GROUP, "random:index/randomString:RandomString"):
-        return True
-    if target.type == VNET and source.type == SUBNET:
-        return True  # the subnet is drawn inside its VNet
-    if source.type == SUBNET and target.type == SUBNET:
-        return True  # Azure serialises subnet writes; not an architectural link
-    if resource.type == "azure-native:monitor:DiagnosticSetting":
-        return True  # every resource sends diagnostics to the workspace
-    if resource.type == "azure-native:monitor:MetricAlert":
-        return True  # alerts go to the action group; drawn as part of their target
-    if placed.get(source.urn) == target.urn or placed.get(target.urn) == source.urn:
-        return True  # containment already shows it
-    return False
+    return (
+        target.type in _UNDRAWN_TARGETS
+        or resource.type in _UNDRAWN_SOURCES
+        # A subnet sits inside its VNet; Azure serialises subnet writes (not a real link).
+        or (source.type == SUBNET and target.type in (VNET, SUBNET))
+        # Containment already shows it.
+        or placed.get(source.urn) == target.urn
+        or placed.get(target.urn) == source.urn
+    )
 
 
 def _vnet(
@@ -221,7 +230,8 @@ def _vnet(
     for urn, subnet in sorted(
         subnets.items(), key=lambda kv: str(kv[1].inputs.get("addressPrefix"))
     ):
-        title = f"{subnet.inputs.get('subnetName', subnet.name)} {subnet.inputs.get('addressPrefix', '')}"
+        prefix = subnet.inputs.get("addressPrefix") or ""
+        title = f"{subnet.inputs.get('subnetName', subnet.name)} {prefix}"
         lines.append(f'            subgraph subnet_{_id(urn)}["{_escape(title)}"]')
         for node_urn in sorted(u for u, s in placed.items() if s == urn):
             lines.append(f'                {_id(node_urn)}["{nodes[node_urn].label}"]')
