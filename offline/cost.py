@@ -481,7 +481,13 @@ def estimate(run: ProgramRun, settings: StackSettings) -> CostReport:
             report.unpriced.setdefault(f"{resource.type} ({exc})", []).append(resource.urn)
             continue
         for meter, quantity, note in charges:
-            unit = price(meter)
+            try:
+                unit = price(meter)
+            except KeyError:
+                report.unpriced.setdefault(f"{resource.type} (no meter {meter})", []).append(
+                    resource.urn
+                )
+                continue
             report.items.append(
                 LineItem(
                     urn=resource.urn,

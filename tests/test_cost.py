@@ -119,11 +119,13 @@ def test_a_type_without_a_price_is_reported_not_costed_as_zero() -> None:
         _resource("azure-native:network:ApplicationGateway", "agw"),
         _resource("azure-native:servicebus:Namespace", "sb", sku={"name": "Basic"}),
         _resource("azure-native:servicebus:Queue", "q"),
+        _resource("azure-native:cdn:Profile", "fd", sku={"name": "Standard_Verizon"}),
     )
     report = _estimate(run)
     assert set(report.unpriced) == {
         "azure-native:network:ApplicationGateway",
         "azure-native:servicebus:Namespace (Service Bus sku 'Basic')",
+        "azure-native:cdn:Profile (no meter front_door.Standard_Verizon)",
     }
     assert report.free["azure-native:servicebus:Queue"] == "billed through its parent resource"
     assert report.items == []
