@@ -11,8 +11,9 @@ SVC_VENV ?= services/.venv
 SVC_BIN := $(SVC_VENV)/bin
 STACK ?= dev
 
-.PHONY: install install-services plan plan-json diff lint typecheck test test-infra \
-	test-services run-services bench clean
+.PHONY: install install-services plan plan-json plan-markdown diff cost critical-path diagram \
+	readme-diagram snapshot snapshot-diff lint typecheck test test-infra test-services \
+	run-services bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +36,29 @@ plan: install  ## offline plan of STACK (dev, qa, staging, prod)
 plan-json: install
 	$(BIN)/python -m offline.plan $(STACK) --json
 
+plan-markdown: install  ## the plan as the CI job summary
+	$(BIN)/python -m offline.plan $(STACK) --format markdown
+
 diff: install  ## make diff STACK=staging OTHER=prod
 	$(BIN)/python -m offline.plan $(STACK) --diff $(OTHER)
+
+cost: install  ## monthly cost estimate of STACK against its budget
+	$(BIN)/python -m offline.cost $(STACK)
+
+critical-path: install  ## longest chain of creates in a first deploy of STACK
+	$(BIN)/python -m offline.critical_path $(STACK)
+
+diagram: install  ## Mermaid architecture diagram of STACK
+	$(BIN)/python -m offline.diagram $(STACK)
+
+readme-diagram: install  ## rewrite the README's embedded prod diagram
+	$(BIN)/python -m offline.diagram prod --write-readme
+
+snapshot: install  ## rewrite snapshots/<stack>.json for every stack (commit the result)
+	$(BIN)/python -m offline.snapshot write
+
+snapshot-diff: install  ## what this tree changes against the snapshots: make snapshot-diff BASE=origin/main
+	$(BIN)/python -m offline.snapshot diff $(if $(BASE),--base $(BASE))
 
 lint: install
 	$(BIN)/ruff check .

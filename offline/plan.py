@@ -1,8 +1,9 @@
 """Offline plan: what a stack would create, with no Azure account, CLI or credentials.
 
-python -m offline.plan dev                 # tree, counts, settings, outputs
-python -m offline.plan prod --json         # the same, for machines
-python -m offline.plan staging --diff prod # what differs between two stacks
+python -m offline.plan dev                     # tree, counts, settings, outputs, cost, path
+python -m offline.plan prod --format json      # the same, for machines (--json is an alias)
+python -m offline.plan prod --format markdown  # the CI job summary
+python -m offline.plan staging --diff prod     # what differs between two stacks
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from offline.hazards import as_rows, check
 from policies.offline import PolicyReport, evaluate, from_recorded
 
 MASK = "[secret]"
+FORMATS = ("text", "json", "markdown")
 
 
 def summarize(run: ProgramRun) -> dict[str, Any]:
@@ -66,6 +68,39 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
         "problems": [str(p) for p in run.problems],
         "hazards": hazards,
         "policy": _policy_view(policy),
+        "cost": _cost_view(run, settings),
+        "critical_path": _critical_path_view(run),
+    }
+
+
+def _cost_view(run: ProgramRun, settings: StackSettings | None) -> dict[str, Any] | None:
+    """The monthly estimate against the budget (offline/cost.py)."""
+    from offline import cost
+
+    if settings is None or run.error is not None:
+        return None
+    report = cost.estimate(run, settings)
+    return {
+        **report.to_dict(),
+        "text": cost.render_text(report),
+        "markdown": cost.render_markdown(report),
+    }
+
+
+def _critical_path_view(run: ProgramRun) -> dict[str, Any] | None:
+    """The longest chain of a first deploy (offline/critical_path.py)."""
+    from offline import critical_path
+
+    if run.error is not None:
+        return None
+    try:
+        path = critical_path.critical_path(run)
+    except (KeyError, ValueError) as exc:
+        return {"error": str(exc.args[0])}
+    return {
+        **path.to_dict(),
+        "text": critical_path.render_text(path),
+        "markdown": critical_path.render_markdown(path),
     }
 
 
@@ -173,6 +208,39 @@ def render_text(plan: dict[str, Any]) -> str:
         lines += ["", "Serial-only siblings: every pair is ordered by the dependency graph."]
     if plan["policy"] is not None:
         lines += ["", plan["policy"]["text"]]
+    for view in ("cost", "critical_path"):
+        if plan.get(view):
+            lines += ["", plan[view].get("text") or f"{view}: {plan[view]['error']}"]
+    return "\n".join(lines)
+
+
+def render_markdown(plan: dict[str, Any]) -> str:
+    """The plan as the CI job summary: resources by layer, settings, policy, cost, path."""
+    ok = "passes" if plan["ok"] else "**fails**"
+    lines = [f"## Offline plan: `{plan['stack']}` ({plan['environment']}) {ok}", ""]
+    if plan["error"]:
+        return "\n".join([*lines, "The program stopped:", "", "```", plan["error"], "```"])
+    lines += [
+        f"{plan['resource_count']} resources in {plan['component_count']} components.",
+        "",
+        "### Resources by layer",
+        "",
+        "| layer | type | count |",
+        "|---|---|---:|",
+    ]
+    for layer, counts in plan["counts_by_layer"].items():
+        lines += [f"| {layer} | `{t}` | {n} |" for t, n in counts.items()]
+    settings = plan["settings"]
+    lines += ["", "### Settings", "", "| setting | value |", "|---|---|"]
+    lines += [f"| {flag} | {'on' if on else 'off'} |" for flag, on in settings["features"].items()]
+    lines += [f"| {label} | {value} |" for label, value in _key_settings(settings)]
+    if plan["problems"]:
+        lines += ["", "### Input problems", ""] + [f"- {p}" for p in plan["problems"]]
+    if plan["policy"] is not None:
+        lines += ["", "### Policy report", "", "```", plan["policy"]["text"], "```"]
+    for title, view in (("Monthly cost", "cost"), ("First-deploy critical path", "critical_path")):
+        if plan.get(view):
+            lines += ["", f"### {title}", "", plan[view].get("markdown") or plan[view]["error"]]
     return "\n".join(lines)
 
 
@@ -236,13 +304,15 @@ def diff(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
 
 def render_diff(result: dict[str, Any]) -> str:
     left, right = result["left"], result["right"]
+    # Marked as `pulumi preview` marks them: - removed, + added, ~ changed (going left -> right).
     lines = [f"Only in {left} ({len(result['only_left'])}):"]
     lines += [f"  - {item}" for item in result["only_left"]]
     lines += ["", f"Only in {right} ({len(result['only_right'])}):"]
     lines += [f"  + {item}" for item in result["only_right"]]
     lines += ["", f"Configured differently ({left} -> {right}):"]
     lines += [
-        f"  {key}: {json.dumps(a)} -> {json.dumps(b)}" for key, (a, b) in result["settings"].items()
+        f"  ~ {key}: {json.dumps(a)} -> {json.dumps(b)}"
+        for key, (a, b) in result["settings"].items()
     ]
     return "\n".join(lines)
 
@@ -252,17 +322,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m offline.plan", description=__doc__.splitlines()[0]
     )
     parser.add_argument("stack", help="stack name: dev, qa, staging or prod")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output form")
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.add_argument("--diff", metavar="OTHER", help="compare with another stack")
     args = parser.parse_args(argv)
+    output = "json" if args.json else args.format
 
     plan = summarize(run_program(args.stack))
     if args.diff:
         other = summarize(run_program(args.diff))
         result = diff(plan, other)
-        print(json.dumps(result, indent=2) if args.json else render_diff(result))
+        if output == "json":
+            print(json.dumps(result, indent=2))
+        elif output == "markdown":
+            print(f"## `{args.stack}` -> `{args.diff}`\n\n```diff\n{render_diff(result)}\n```")
+        else:
+            print(render_diff(result))
         return 0 if plan["ok"] and other["ok"] else 1
-    print(json.dumps(plan, indent=2, default=str) if args.json else render_text(plan))
+    if output == "json":
+        print(json.dumps(plan, indent=2, default=str))
+    elif output == "markdown":
+        print(render_markdown(plan))
+    else:
+        print(render_text(plan))
     return 0 if plan["ok"] else 1
 
 
