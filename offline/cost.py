@@ -428,6 +428,9 @@ FREE: dict[str, str] = {
     "azure-native:applicationinsights:Workbook": "no charge",
     "azure-native:consumption:Budget": "no charge",
     "azure-native:frontdoor:Policy": "WAF policy billed with the Front Door profile",
+    "azure-native:resources:Resource:Microsoft.Sql/servers/connectionPolicies": (
+        "a setting of the SQL server"
+    ),
 }
 
 # Modules whose other types are sub-resources billed through their parent service.
@@ -466,14 +469,14 @@ def estimate(run: ProgramRun, settings: StackSettings) -> CostReport:
     for resource in sorted(run.resources.values(), key=lambda r: r.urn):
         if not resource.custom:
             continue
-        pricer = PRICERS.get(resource.type)
+        pricer = PRICERS.get(resource.kind)
         if pricer is None:
-            if resource.type in FREE:
-                report.free[resource.type] = FREE[resource.type]
+            if resource.kind in FREE:
+                report.free[resource.kind] = FREE[resource.kind]
             elif _module(resource.type) in BILLED_THROUGH_PARENT:
                 report.free[resource.type] = "billed through its parent resource"
             else:
-                report.unpriced.setdefault(resource.type, []).append(resource.urn)
+                report.unpriced.setdefault(resource.kind, []).append(resource.urn)
             continue
         try:
             charges = pricer(resource, ctx)

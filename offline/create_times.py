@@ -53,6 +53,8 @@ def _quick(minutes: float = 0.25) -> CreateTime:
 CREATE_MINUTES: dict[str, CreateTime] = {
     "random:index/randomString:RandomString": CreateTime(0.0, _ARM, note="computed locally"),
     "azure-native:resources:ResourceGroup": _quick(0.1),
+    # A setting written on the SQL server (generic resource: no typed azure-native resource).
+    "azure-native:resources:Resource:Microsoft.Sql/servers/connectionPolicies": _quick(0.25),
     # Networking
     "azure-native:network:VirtualNetwork": _quick(0.5),
     "azure-native:network:Subnet": _quick(0.3),

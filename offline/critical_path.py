@@ -95,7 +95,7 @@ def dependency_graph(run: ProgramRun) -> dict[str, set[str]]:
 def _minutes(resource: RecordedResource) -> tuple[float, str]:
     sku = resource.inputs.get("sku")
     sku_name = str(sku.get("name")) if isinstance(sku, dict) and "name" in sku else None
-    found = create_time(resource.type, sku_name)
+    found = create_time(resource.kind, sku_name)
     return found.minutes, found.basis
 
 

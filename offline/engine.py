@@ -88,6 +88,32 @@ class RecordedResource:
     def component_outputs(self) -> dict[str, Any]:
         return self.outputs
 
+    @property
+    def kind(self) -> str:
+        """The type the price, create-time and policy-catalog tables key on.
+
+        A generic ARM resource (`resources:Resource`, used where azure-native has no typed
+        resource, such as an SQL server's connection policy) is known by the ARM type it
+        writes, since one token covers every such type.
+        """
+        if self.type != GENERIC_RESOURCE_TYPE:
+            return self.type
+        return f"{self.type}:{generic_arm_type(self.inputs)}"
+
+
+GENERIC_RESOURCE_TYPE = "azure-native:resources:Resource"
+
+
+def generic_arm_type(inputs: Mapping[str, Any]) -> str:
+    """`Microsoft.Sql/servers/connectionPolicies` from a generic resource's inputs.
+
+    The parent path alternates type and name segments (`servers/<name>`); its types lead.
+    """
+    namespace = inputs.get("resourceProviderNamespace", "?")
+    parent = str(inputs.get("parentResourcePath") or "")
+    parent_types = [segment for segment in parent.split("/")[::2] if segment]
+    return "/".join([str(namespace), *parent_types, str(inputs.get("resourceType", "?"))])
+
 
 @dataclass
 class ProgramRun:

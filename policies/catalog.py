@@ -605,6 +605,14 @@ CATALOG: tuple[TypeEntry, ...] = (
         ),
     ),
     entry(
+        # Written through the generic resource: azure-native v3 has no typed resource for it.
+        "resources:Resource:Microsoft.Sql/servers/connectionPolicies",
+        """
+        NS-2 ! an explicit policy (settings database.connectionPolicy) whose ports the data
+          subnet's NSG opens exactly (infra/networking/nsg.py sql_ports, tests/test_sql_connection.py)
+        """,
+    ),
+    entry(
         "sql:SqlVulnerabilityAssessmentsSetting",
         """
         LT-1 ! express vulnerability assessment, on for every server in the database layer

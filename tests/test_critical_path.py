@@ -39,7 +39,7 @@ def _longest(graph: dict[str, set[str]], run: ProgramRun) -> dict[str, float]:
             if all(b in done for b in before):
                 sku = run.resources[urn].inputs.get("sku")
                 name = sku.get("name") if isinstance(sku, dict) else None
-                own = create_time(run.resources[urn].type, name).minutes
+                own = create_time(run.resources[urn].kind, name).minutes
                 done[urn] = own + max((done[b] for b in before), default=0.0)
                 del remaining[urn]
     return done

@@ -42,7 +42,7 @@ UPCOMING = (
 @cache
 def _created_types() -> frozenset[str]:
     return frozenset(
-        r.type for stack in ENVIRONMENTS for r in run_program(stack).resources.values() if r.custom
+        r.kind for stack in ENVIRONMENTS for r in run_program(stack).resources.values() if r.custom
     )
 
 
