@@ -162,6 +162,17 @@ def _tree(run: ProgramRun) -> list[dict[str, Any]]:
     return [node(r) for r in sorted(roots, key=lambda r: r.urn)]
 
 
+def _hazard_lines(hazards: list[dict[str, str]]) -> list[str]:
+    if not hazards:
+        return ["", "Serial-only siblings: every pair is ordered by the dependency graph."]
+    return [
+        "",
+        f"Serial-only siblings ({len(hazards)}) that Azure would refuse to write "
+        "at once or in this order:",
+        *(f"  - {h['hazard']}: {h['message']} (source: {h['source']})" for h in hazards),
+    ]
+
+
 def render_text(plan: dict[str, Any]) -> str:
     """A person's view of one stack's plan."""
     lines = [
@@ -195,17 +206,7 @@ def render_text(plan: dict[str, Any]) -> str:
     if plan["problems"]:
         lines += ["", f"Input problems ({len(plan['problems'])}), which `pulumi up` would reject:"]
         lines += [f"  - {p}" for p in plan["problems"]]
-    if plan["hazards"]:
-        lines += [
-            "",
-            f"Serial-only siblings ({len(plan['hazards'])}) that Azure would refuse to write "
-            "at once or in this order:",
-        ]
-        lines += [
-            f"  - {h['hazard']}: {h['message']} (source: {h['source']})" for h in plan["hazards"]
-        ]
-    else:
-        lines += ["", "Serial-only siblings: every pair is ordered by the dependency graph."]
+    lines += _hazard_lines(plan["hazards"])
     if plan["policy"] is not None:
         lines += ["", plan["policy"]["text"]]
     for view in ("cost", "critical_path"):

@@ -609,7 +609,8 @@ CATALOG: tuple[TypeEntry, ...] = (
         "resources:Resource:Microsoft.Sql/servers/connectionPolicies",
         """
         NS-2 ! an explicit policy (settings database.connectionPolicy) whose ports the data
-          subnet's NSG opens exactly (infra/networking/nsg.py sql_ports, tests/test_sql_connection.py)
+          subnet's NSG opens exactly (infra/networking/nsg.py sql_ports; tested in
+          tests/test_sql_connection.py)
         """,
     ),
     entry(
