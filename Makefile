@@ -14,7 +14,7 @@ STACK ?= dev
 .PHONY: install install-services plan plan-json diff lint typecheck test test-infra \
 	test-services run-services bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt requirements-deploy.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt

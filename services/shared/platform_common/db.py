@@ -1,16 +1,20 @@
-"""SQLAlchemy engines: SQLite locally, Azure SQL with a Microsoft Entra token in Azure.
+"""SQLAlchemy engines: SQLite locally, Azure SQL with the workload's managed identity in Azure.
 
-No password exists anywhere: the ODBC connection receives an access token for
-the managed identity through SQL_COPT_SS_ACCESS_TOKEN
-(https://learn.microsoft.com/sql/connect/odbc/using-azure-active-directory#authenticating-with-an-access-token).
+Azure SQL goes through SQLAlchemy 2.1's `mssql+mssqlpython` dialect and Microsoft's
+`mssql-python` driver, which bundles its ODBC layer (no Microsoft apt repository, no
+EULA step in the images). No password exists anywhere: the driver's
+`Authentication=ActiveDirectoryMSI` with `UID=<client id>` gets the token for the
+user-assigned identity itself (ManagedIdentityCredential(client_id=...)), for every new
+physical connection.
+https://learn.microsoft.com/sql/connect/python/mssql-python/sqlalchemy-integration
+https://learn.microsoft.com/sql/connect/python/mssql-python/entra-authentication
 """
 
 from __future__ import annotations
 
-import struct
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Iterator
+from typing import Any
 
 from azure.core.exceptions import AzureError
 from fastapi import Request
@@ -22,70 +26,39 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from platform_common.settings import ServiceSettings
 
-SQL_COPT_SS_ACCESS_TOKEN = 1256
-AZURE_SQL_SCOPE = "https://database.windows.net/.default"
-
-
-class TokenCredential(Protocol):
-    """The slice of azure-identity's credential protocol used here."""
-
-    def get_token(self, *scopes: str) -> Any: ...
-
-
-def access_token_struct(token: str) -> bytes:
-    """Pack a token the way the ODBC driver expects: length-prefixed UTF-16-LE."""
-    raw = token.encode("utf-16-le")
-    return struct.pack(f"<I{len(raw)}s", len(raw), raw)
-
-
-def azure_credential(settings: ServiceSettings) -> TokenCredential:
-    """DefaultAzureCredential pinned to the user-assigned identity when one is set."""
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+AZURE_SQL_DRIVER = "mssql+mssqlpython"
+AZURE_SQL_PORT = 1433
+# mssql-python's connect(timeout=...) is the login timeout (SQL_ATTR_LOGIN_TIMEOUT); its
+# connection-string allow-list has no "Connection Timeout" keyword.
+AZURE_SQL_LOGIN_TIMEOUT_SECONDS = 30
 
 
 def azure_sql_url(settings: ServiceSettings) -> URL:
-    """mssql+pyodbc URL without credentials; Encrypt is mandatory for Azure SQL."""
+    """mssql+mssqlpython URL for the user-assigned identity; the client id is the UID.
+
+    The dialect turns it into `Server=<fqdn>,1433;Database=<db>;UID=<client id>;
+    Authentication=ActiveDirectoryMSI;Encrypt=yes;TrustServerCertificate=no`. Without a
+    client id (system-assigned identity) UID is left out. Encrypt is mandatory for Azure SQL.
+    """
+    if not settings.azure_sql_server or not settings.azure_sql_database:
+        raise ValueError("Azure SQL needs both AZURE_SQL_SERVER and AZURE_SQL_DATABASE")
     return URL.create(
-        "mssql+pyodbc",
+        AZURE_SQL_DRIVER,
+        username=settings.azure_client_id or None,
         host=settings.azure_sql_server,
-        port=1433,
+        port=AZURE_SQL_PORT,
         database=settings.azure_sql_database,
         query={
-            "driver": settings.sql_odbc_driver,
+            "Authentication": "ActiveDirectoryMSI",
             "Encrypt": "yes",
             "TrustServerCertificate": "no",
-            "Connection Timeout": "30",
         },
     )
 
 
-def token_connect_params(credential: TokenCredential) -> dict[str, Any]:
-    """pyodbc connect kwargs carrying a current Entra access token."""
-    token = credential.get_token(AZURE_SQL_SCOPE).token
-    return {"attrs_before": {SQL_COPT_SS_ACCESS_TOKEN: access_token_struct(token)}}
-
-
-def apply_access_token(
-    cargs: list[Any], cparams: dict[str, Any], credential: TokenCredential
-) -> None:
-    """Swap the Windows-auth default SQLAlchemy adds for a username-less URL for the token.
-
-    https://docs.sqlalchemy.org/en/20/dialects/mssql.html#connecting-to-databases-with-access-tokens
-    """
-    cargs[0] = str(cargs[0]).replace(";Trusted_Connection=Yes", "")
-    cparams.update(token_connect_params(credential))
-
-
-def attach_token_provider(engine: Engine, credential: TokenCredential) -> None:
-    """Give every new pooled connection a fresh token (the credential caches it)."""
-
-    @event.listens_for(engine, "do_connect")
-    def _provide_token(
-        dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
-    ) -> None:
-        apply_access_token(cargs, cparams, credential)
+def azure_sql_connect_args() -> dict[str, Any]:
+    """Keyword arguments SQLAlchemy passes to `mssql_python.connect`."""
+    return {"timeout": AZURE_SQL_LOGIN_TIMEOUT_SECONDS}
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -97,21 +70,18 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
-def build_engine(
-    settings: ServiceSettings,
-    credential_factory: Callable[[ServiceSettings], TokenCredential] = azure_credential,
-) -> Engine:
-    """Create the engine for `settings`; pyodbc is only imported on the Azure SQL path."""
+def build_engine(settings: ServiceSettings) -> Engine:
+    """Create the engine for `settings`; mssql_python is only imported on the Azure SQL path."""
     if settings.uses_azure_sql:
-        engine = create_engine(
+        # Recycling well inside a token's lifetime means a new login (and token) every 30 min.
+        return create_engine(
             azure_sql_url(settings),
+            connect_args=azure_sql_connect_args(),
             pool_pre_ping=True,
             pool_recycle=1800,
             pool_size=5,
             max_overflow=10,
         )
-        attach_token_provider(engine, credential_factory(settings))
-        return engine
     url = settings.database_url
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
