@@ -82,6 +82,7 @@ def dispatcher_for(app: FastAPI, settings: MessagingSettings) -> OutboxDispatche
         buses.get(settings, config.entities(settings)),
         settings.outbox_batch_size,
         app.state.outbox_lock,
+        rerun=app.state.outbox_rerun,
     )
 
 
@@ -149,6 +150,7 @@ def create_service_app(
     app.state.buses = BusRegistry()
     app.state.outbox_config = outbox
     app.state.outbox_lock = threading.Lock()
+    app.state.outbox_rerun = threading.Event()
     install_problem_handlers(app)
     app.include_router(health_router(get_settings, checks_bus=outbox is not None))
     for router in routers:

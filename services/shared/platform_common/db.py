@@ -12,6 +12,7 @@ https://learn.microsoft.com/sql/connect/python/mssql-python/entra-authentication
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+from starlette.concurrency import run_in_threadpool
 
 from platform_common.settings import ServiceSettings
 
@@ -61,10 +63,90 @@ def azure_sql_connect_args() -> dict[str, Any]:
     return {"timeout": AZURE_SQL_LOGIN_TIMEOUT_SECONDS}
 
 
+# Statements that take SQLite's write lock (pysqlite opens the transaction before DML).
+_SQLITE_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+_HOLDS_WRITE_TURN = "platform_common.sqlite_write_turn"
+
+
+def _pool_info(connection: Any) -> dict[Any, Any]:
+    """The pool entry's info dict, from a checked-out connection or the pool's reset proxy."""
+    record = getattr(connection, "_connection_record", None)
+    info: dict[Any, Any] = record.info if record is not None else connection.info
+    return info
+
+
+class SQLiteWriteQueue:
+    """Concurrent writers of one SQLite engine wait on a Python lock, not in SQLite's busy loop.
+
+    SQLite has one write lock per database. A writer that finds it taken sleeps in the busy
+    handler (1, 2, 5, ... 100 ms steps) and retries, so under load waiters oversleep and the
+    tail latency of every write endpoint grows to seconds. Here a connection takes the
+    engine's turn at its first write statement, when SQLite would take its lock, and gives it
+    back at commit or rollback (or check-in), so the next writer starts the moment the lock
+    is free. Semantics do not change: SQLite still holds its own lock over the same span,
+    and other processes still meet the busy timeout. A turn not granted within `timeout`
+    falls through to SQLite's own waiting instead of deadlocking.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout
+
+    def attach(self, engine: Engine) -> None:
+        """Take the turn before the first write; give it back once SQLite's own lock is gone.
+
+        SQLAlchemy's commit/rollback events fire before the DBAPI call, while SQLite still
+        holds its lock, so the engine's dialect is wrapped instead (also used by the pool's
+        reset-on-return); check-in is the last resort.
+        """
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine.pool, "checkin", self._checkin)
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection: Any) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                self._release(_pool_info(dbapi_connection))
+
+        def do_rollback(dbapi_connection: Any) -> None:
+            try:
+                rollback(dbapi_connection)
+            finally:
+                self._release(_pool_info(dbapi_connection))
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+    def _before_execute(
+        self, conn: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    ) -> None:
+        info = conn.info
+        if info.get(_HOLDS_WRITE_TURN) or not _SQLITE_WRITE.match(statement):
+            return
+        if self._lock.acquire(timeout=self._timeout):
+            info[_HOLDS_WRITE_TURN] = True
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_WRITE_TURN, False):
+            self._lock.release()
+
+    def _checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        self._release(record.info)
+
+
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """WAL and a busy timeout let the threadpool's concurrent writers queue instead of fail."""
+    """WAL and a busy timeout let the threadpool's concurrent writers queue instead of fail.
+
+    synchronous=NORMAL is SQLite's advice for WAL: commits stop waiting for an fsync each
+    (checkpoints still sync), the database cannot corrupt, and only a power loss may undo
+    the last commits: https://www.sqlite.org/pragma.html#pragma_synchronous. SQLite is the
+    local stand-in; Azure SQL serves every deployed environment.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -86,6 +168,7 @@ def build_engine(settings: ServiceSettings) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        SQLiteWriteQueue(timeout=30).attach(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -138,6 +221,23 @@ def open_session(request: Request, settings: ServiceSettings) -> Iterator[Sessio
     try:
         yield session
     finally:
+        session.close()
+
+
+def new_session(request: Request, settings: ServiceSettings) -> Session:
+    """A session for an async-generator dependency: creating one does no I/O."""
+    return registry(request).session_factory(settings)()
+
+
+async def release_session(session: Session) -> None:
+    """Close a request's session; only a transaction left open (a rollback) needs a thread.
+
+    A session committed by its handler holds no connection any more, so closing it on the
+    event loop saves the thread hop a sync dependency's exit would cost on every request.
+    """
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:
         session.close()
 
 
