@@ -8,12 +8,12 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,7 +41,7 @@ from orders_service.schemas import (
 )
 from orders_service.settings import OrdersSettings, get_settings
 from platform_common.app import dispatcher_for, resolve_settings
-from platform_common.db import new_session, release_session
+from platform_common.db import new_session, registry, release_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from platform_common.identity import ANY_ROLE, Caller, Role, require_roles
 from platform_common.outbox import DomainEvent, enqueue
@@ -122,7 +122,7 @@ def _order_body(order: Order) -> dict[str, object]:
 
 def _enqueue_event(
     settings: OrdersSettings,
-    session: Session,
+    session: Session | Connection,
     *,
     event_type: str,
     order_id: str,
@@ -150,17 +150,20 @@ def _dispatch_after_commit(
 ) -> None:
     """Publish right after the response; the lifespan loop retries anything left.
 
-    `kick` runs on the event loop and only hops to a thread when no pass is running, so
-    under load one pass publishes many requests' rows.
+    Under load a pass is usually running: it is asked to go round once more and nothing is
+    scheduled. Otherwise `kick` runs on the event loop after the response and hops to a
+    thread only if no pass started meanwhile, so one pass publishes many requests' rows.
     """
-    background.add_task(dispatcher_for(request.app, settings).kick)
+    dispatcher = dispatcher_for(request.app, settings)
+    if not dispatcher.hand_to_running_pass():
+        background.add_task(dispatcher.kick)
 
 
 def _request_hash(body: OrderCreate) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord, request_hash: str) -> JSONResponse:
+def _replay(record: IdempotencyRecord | Row[Any], request_hash: str) -> JSONResponse:
     if record.request_hash != request_hash:
         raise ProblemError(
             409,
@@ -195,22 +198,33 @@ _COUNT_OPEN = (
     )
 )
 _INSERT_ORDER = insert(_ORDERS)
+_INSERT_LOCK = insert(_TRADER_LOCKS)
+_IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
+_INSERT_IDEMPOTENCY = insert(_IDEMPOTENCY)
+_FIND_IDEMPOTENCY = select(_IDEMPOTENCY).where(
+    _IDEMPOTENCY.c.caller_id == bindparam("caller"), _IDEMPOTENCY.c.key == bindparam("key")
+)
 
 
-def _lock_trader(session: Session, user_id: str) -> None:
+def _find_replay(conn: Connection, caller_id: str, key: str) -> Row[Any] | None:
+    return conn.execute(_FIND_IDEMPOTENCY, {"caller": caller_id, "key": key}).first()
+
+
+def _lock_trader(db: Session | Connection, user_id: str) -> None:
     """Take the trader's lock row, so the open-order count checked next cannot be stale.
 
     An UPDATE holds its lock until commit on SQL Server (row) and SQLite (database). The
     first order of a trader inserts the row; if a concurrent first order inserted it
     already, the UPDATE is simply repeated.
     """
-    if session.execute(_BUMP_LOCK, {"lock_user": user_id}).rowcount:  # type: ignore[attr-defined]
+    conn = db.connection() if isinstance(db, Session) else db
+    if conn.execute(_BUMP_LOCK, {"lock_user": user_id}).rowcount:
         return
     try:
-        with session.begin_nested():
-            session.add(TraderLock(user_id=user_id, creates=1))
+        with conn.begin_nested():
+            conn.execute(_INSERT_LOCK, {"user_id": user_id, "creates": 1})
     except IntegrityError:
-        session.execute(_BUMP_LOCK, {"lock_user": user_id})
+        conn.execute(_BUMP_LOCK, {"lock_user": user_id})
 
 
 @router.post(
@@ -221,23 +235,49 @@ def create_order(
     body: OrderCreate,
     request: Request,
     background: BackgroundTasks,
-    session: SessionDep,
     settings: SettingsDep,
     catalog: CatalogDep,
     caller: Annotated[Caller, Depends(require_roles(Role.TRADER))],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    # The busiest route works on a Core connection, opened here in the worker thread: no
+    # generator dependency (an exit stack per request on the event loop) and no ORM session.
+    with registry(request).engine(settings).connect() as conn:
+        return _create_order(
+            conn,
+            body=body,
+            request=request,
+            background=background,
+            settings=settings,
+            catalog=catalog,
+            caller=caller,
+            idempotency_key=idempotency_key,
+        )
+
+
+def _create_order(
+    conn: Connection,
+    *,
+    body: OrderCreate,
+    request: Request,
+    background: BackgroundTasks,
+    settings: OrdersSettings,
+    catalog: InstrumentCatalog,
+    caller: Caller,
+    idempotency_key: str | None,
+) -> JSONResponse:
     request_hash = _request_hash(body)
     if idempotency_key is not None:
-        existing = session.get(IdempotencyRecord, (caller.caller_id, idempotency_key))
+        existing = _find_replay(conn, caller.caller_id, idempotency_key)
         if existing is not None:
+            conn.rollback()
             return _replay(existing, request_hash)
 
     instrument = check_instrument(catalog.get(body.isin), body.isin)
     check_price_rules(instrument, body.order_type, body.limit_price)
     # Network calls are done; from here to commit, this trader's creates run one at a time.
-    _lock_trader(session, caller.caller_id)
-    open_orders = session.scalar(_COUNT_OPEN, {"open_user": caller.caller_id})
+    _lock_trader(conn, caller.caller_id)
+    open_orders = conn.scalar(_COUNT_OPEN, {"open_user": caller.caller_id})
     check_risk(settings, instrument, body.quantity, body.limit_price, open_orders or 0)
 
     now = datetime.now(UTC)
@@ -259,35 +299,37 @@ def create_order(
         "created_at": now,
         "updated_at": now,
     }
-    session.execute(_INSERT_ORDER, [row])
+    conn.execute(_INSERT_ORDER, [row])
     response_body = OrderOut.model_validate(row).model_dump(mode="json")
     _enqueue_event(
         settings,
-        session,
+        conn,
         event_type="OrderCreated",
         order_id=order_id,
         version=1,
         payload=response_body,
     )
-    if idempotency_key is not None:
-        session.add(
-            IdempotencyRecord(
-                caller_id=caller.caller_id,
-                key=idempotency_key,
-                request_hash=request_hash,
-                status_code=201,
-                response_body=json.dumps(response_body),
-                created_at=now,
-            )
-        )
     try:
-        session.commit()
+        if idempotency_key is not None:
+            conn.execute(
+                _INSERT_IDEMPOTENCY,
+                {
+                    "caller_id": caller.caller_id,
+                    "key": idempotency_key,
+                    "request_hash": request_hash,
+                    "status_code": 201,
+                    "response_body": json.dumps(response_body),
+                    "created_at": now,
+                },
+            )
+        conn.commit()
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer as it did.
-        session.rollback()
+        conn.rollback()
         if idempotency_key is None:
             raise
-        record = session.get(IdempotencyRecord, (caller.caller_id, idempotency_key))
+        record = _find_replay(conn, caller.caller_id, idempotency_key)
+        conn.rollback()
         if record is None:
             raise
         return _replay(record, request_hash)

@@ -7,6 +7,7 @@ duplicate detection drops; consumers stay idempotent regardless.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Integer,
     MetaData,
@@ -89,8 +91,11 @@ class DomainEvent:
         )
 
 
-def enqueue(session: Session, table: Table, event: DomainEvent, destinations: list[str]) -> None:
-    """Add outbox rows to the caller's transaction; nothing is committed here."""
+def enqueue(
+    session: Session | Connection, table: Table, event: DomainEvent, destinations: list[str]
+) -> None:
+    """Add outbox rows to the caller's transaction (a session or its connection); nothing
+    is committed here."""
     now = datetime.now(UTC)
     message_id, body = event.message_id, event.body()
     rows = [
@@ -126,6 +131,8 @@ class OutboxDispatcher:
         lock: threading.Lock | None = None,
         *,
         rerun: threading.Event | None = None,
+        scheduled: threading.Event | None = None,
+        linger: float = 0.0,
     ) -> None:
         self._session_factory = session_factory
         self._table = table
@@ -133,6 +140,8 @@ class OutboxDispatcher:
         self._batch_size = batch_size
         self._lock = lock or threading.Lock()
         self._rerun = rerun or threading.Event()
+        self._scheduled = scheduled or threading.Event()
+        self._linger = linger
 
     def dispatch_pending(self) -> int:
         """Publish what is pending; returns how many rows were published.
@@ -159,13 +168,31 @@ class OutboxDispatcher:
             if not self._rerun.is_set():
                 return published
 
+    def hand_to_running_pass(self) -> bool:
+        """True when a running or scheduled pass will publish what was just committed (a
+        running one goes round once more), so the caller need not start or schedule one."""
+        if self._scheduled.is_set():  # it has not read the table yet
+            return True
+        if not self._lock.locked():
+            return False
+        self._rerun.set()
+        # Re-check: a pass that released just now may not have seen the flag.
+        return self._lock.locked()
+
     async def kick(self) -> int:
-        """After-commit trigger for the event loop: no thread hop while a pass is running."""
-        if self._lock.locked():
-            self._rerun.set()
-            # Re-check: a pass that released just now may not have seen the flag.
-            if self._lock.locked():
-                return 0
+        """After-commit trigger for the event loop: no thread hop while a pass is running.
+
+        With `linger`, the pass starts that much later (without holding a thread), so the
+        rows of requests committed meanwhile go out in the same pass and the same commit.
+        """
+        if self.hand_to_running_pass():
+            return 0
+        if self._linger > 0:
+            self._scheduled.set()  # no await before this: kicks on one loop cannot interleave
+            try:
+                await asyncio.sleep(self._linger)
+            finally:
+                self._scheduled.clear()
         return await run_in_threadpool(self.dispatch_pending)
 
     def _dispatch_batch(self) -> int:

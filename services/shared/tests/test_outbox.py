@@ -192,3 +192,44 @@ def count_unpublished(factory: sessionmaker[Session], table: Table) -> int:
             )
             or 0
         )
+
+
+def test_hand_to_running_pass_only_while_one_runs(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, _things, box = store
+    lock, rerun = threading.Lock(), threading.Event()
+    dispatcher = OutboxDispatcher(factory, box, InMemoryBus(), lock=lock, rerun=rerun)
+    assert not dispatcher.hand_to_running_pass()
+    assert not rerun.is_set()
+    with lock:
+        assert dispatcher.hand_to_running_pass()
+        assert rerun.is_set()
+
+
+def test_kicks_while_a_pass_lingers_share_it(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, _things, box = store
+    lock, rerun, scheduled = threading.Lock(), threading.Event(), threading.Event()
+
+    def dispatcher() -> OutboxDispatcher:
+        return OutboxDispatcher(
+            factory, box, InMemoryBus(), lock=lock, rerun=rerun, scheduled=scheduled, linger=0.05
+        )
+
+    async def burst() -> list[int]:
+        first = asyncio.create_task(dispatcher().kick())
+        await asyncio.sleep(0)  # the first kick is lingering now
+        assert scheduled.is_set()
+        assert dispatcher().hand_to_running_pass()  # a commit now needs no kick of its own
+        with factory() as session:
+            enqueue(session, box, event(1), ["topic"])
+            enqueue(session, box, event(2), ["topic"])
+            session.commit()
+        second = await dispatcher().kick()
+        return [await first, second]
+
+    assert asyncio.run(burst()) == [2, 0]
+    assert not scheduled.is_set()
+    assert count_unpublished(factory, box) == 0
