@@ -15,7 +15,7 @@ STACK ?= dev
 	readme-diagram snapshot snapshot-diff lint typecheck test test-infra test-services \
 	run-services bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt requirements-deploy.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
@@ -73,16 +73,15 @@ test-infra: install
 
 test-services: install-services
 	$(SVC_BIN)/python -m pytest services
-	$(MAKE) -C services check-generated hadolint PYTHON=$(abspath $(SVC_BIN)/python) \
-		PATH="$(abspath $(SVC_BIN)):$$PATH"
+	$(MAKE) -C services check-generated hadolint PYTHON=$(abspath $(SVC_BIN)/python)
 
 test: lint typecheck test-infra test-services
 
 run-services: install-services  ## all four services on SQLite, ports 8001-8004
 	$(SVC_BIN)/python services/run_local.py --seed
 
-bench: install-services  ## bounded local load test of the services
-	$(SVC_BIN)/python services/bench/bench.py --requests 2000 --concurrency 16
+bench: install-services  ## order create vs a bare insert under wrk (apt-get install wrk)
+	$(SVC_BIN)/python services/bench/bench.py --duration 10 --rounds 3
 
 clean:
 	rm -rf $(VENV) $(SVC_VENV) .mypy_cache .ruff_cache

@@ -6,14 +6,14 @@
 
 Runs as the SQL server's Microsoft Entra admin (the pipeline's identity, or a member of the
 admin group) from a runner that can reach the server (inside the VNet where the server has
-only a private endpoint). It needs `requirements-deploy.txt`.
+only a private endpoint). It needs `requirements-deploy.txt` (mssql-python, whose ODBC layer
+is bundled: no Microsoft apt repository on the runner).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import struct
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,10 +21,10 @@ from typing import Any
 
 from infra.database.grants import grant_statements, users_from_outputs
 
-# pyodbc connection attribute that carries an Entra access token:
-# https://learn.microsoft.com/sql/connect/odbc/using-azure-active-directory#authenticating-with-an-access-token
-SQL_COPT_SS_ACCESS_TOKEN = 1256
-SQL_SCOPE = "https://database.windows.net/.default"
+SQL_PORT = 1433
+# mssql-python's login timeout (connect(timeout=...)); its connection-string keywords are an
+# allow-list without "Connection Timeout".
+LOGIN_TIMEOUT_SECONDS = 30
 REQUIRED_OUTPUTS = ("sql_server_fqdn", "sql_database_name", "database_identities")
 
 
@@ -43,18 +43,31 @@ def load_outputs(path: Path) -> dict[str, Any]:
     return dict(outputs)
 
 
-def execute(server: str, database: str, statements: Sequence[str]) -> None:
-    """Run the statements in one transaction, authenticated with an Entra token."""
-    import pyodbc  # type: ignore[import-not-found]
-    from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
+def connection_string(server: str, database: str, port: int = SQL_PORT) -> str:
+    """mssql-python connection string for the pipeline's own Entra identity.
 
-    token = DefaultAzureCredential().get_token(SQL_SCOPE).token.encode("utf-16-le")
-    packed = struct.pack(f"<I{len(token)}s", len(token), token)
-    connection = pyodbc.connect(
-        f"Driver={{ODBC Driver 18 for SQL Server}};Server=tcp:{server},1433;"
-        f"Database={database};Encrypt=yes;TrustServerCertificate=no;Connection Timeout=30",
-        attrs_before={SQL_COPT_SS_ACCESS_TOKEN: packed},
+    `ActiveDirectoryDefault` makes the driver use azure-identity's DefaultAzureCredential,
+    which picks up the runner's `az login` (OIDC federated credential) or its managed
+    identity: https://learn.microsoft.com/sql/connect/python/mssql-python/entra-authentication
+    """
+    return (
+        f"Server=tcp:{server},{port};Database={database};"
+        "Authentication=ActiveDirectoryDefault;Encrypt=yes;TrustServerCertificate=no"
     )
+
+
+def execute(
+    server: str,
+    database: str,
+    statements: Sequence[str],
+    *,
+    port: int = SQL_PORT,
+    timeout: int = LOGIN_TIMEOUT_SECONDS,
+) -> None:
+    """Run the statements in one transaction, authenticated with an Entra token."""
+    import mssql_python
+
+    connection = mssql_python.connect(connection_string(server, database, port), timeout=timeout)
     try:
         cursor = connection.cursor()
         for statement in statements:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
@@ -36,3 +40,41 @@ def test_unreadable_outputs_are_reported(tmp_path: Path) -> None:
     outputs.write_text("{not json")
     with pytest.raises(SystemExit, match="cannot read stack outputs"):
         grant_database_access.main([str(outputs), "--print"])
+
+
+def test_connection_string_is_what_mssql_python_documents() -> None:
+    assert grant_database_access.connection_string("sql-x.database.windows.net", "platform") == (
+        "Server=tcp:sql-x.database.windows.net,1433;Database=platform;"
+        "Authentication=ActiveDirectoryDefault;Encrypt=yes;TrustServerCertificate=no"
+    )
+
+
+class _FakeDefaultCredential:
+    """Stands in for azure.identity.DefaultAzureCredential inside the driver."""
+
+    scopes: ClassVar[list[str]] = []
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    def get_token(self, *scopes: str, **_: object) -> object:
+        type(self).scopes.extend(scopes)
+        return SimpleNamespace(token="eyJ0eXAiOiJKV1QifQ.e30.sig", expires_on=time.time() + 3600)
+
+
+def test_driver_takes_the_pipeline_identitys_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mssql-python parses the string (unknown keywords are errors there) and asks
+    DefaultAzureCredential for the SQL scope before it connects; the closed port fails."""
+    import azure.identity
+    import mssql_python.auth
+
+    monkeypatch.setattr(_FakeDefaultCredential, "scopes", [])
+    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", _FakeDefaultCredential)
+    monkeypatch.setattr(mssql_python.auth, "_credential_cache", {})  # the driver caches one
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(mssql_python.OperationalError) as excinfo:
+        grant_database_access.execute("127.0.0.1", "platform", ["SELECT 1"], port=port, timeout=1)
+    assert "Failed to load the driver" not in str(excinfo.value), "apt-get install libltdl7"
+    assert _FakeDefaultCredential.scopes == ["https://database.windows.net/.default"]

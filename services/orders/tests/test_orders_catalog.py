@@ -7,7 +7,12 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from orders_service.catalog import HttpInstrumentCatalog, InstrumentRef
+from orders_service.catalog import (
+    HttpInstrumentCatalog,
+    InstrumentCache,
+    InstrumentRef,
+    freshness_seconds,
+)
 from platform_common.errors import ProblemError
 
 INSTRUMENT = {
@@ -59,3 +64,73 @@ def test_catalog_is_ready_only_while_products_api_answers() -> None:
 
     assert HttpInstrumentCatalog("http://p", 1.0, httpx.MockTransport(live)).is_ready()
     assert not HttpInstrumentCatalog("http://p", 1.0, httpx.MockTransport(refused)).is_ready()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _counting(cache_control: str | None) -> tuple[httpx.MockTransport, list[str]]:
+    seen: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path.endswith("US5949181045"):
+            return httpx.Response(404, json={"title": "Instrument not found"})
+        headers = {"Cache-Control": cache_control} if cache_control else {}
+        return httpx.Response(200, json=INSTRUMENT, headers=headers)
+
+    return httpx.MockTransport(handle), seen
+
+
+def test_lookups_are_reused_for_products_max_age_then_fetched_again() -> None:
+    transport, seen = _counting("public, max-age=300")
+    clock = Clock()
+    client = HttpInstrumentCatalog(
+        "http://products.internal", 1.0, transport=transport, cache=InstrumentCache(clock=clock)
+    )
+    first = client.get("US0378331005")
+    clock.now += 299
+    assert client.get("US0378331005") == first
+    assert len(seen) == 1
+    clock.now += 1  # exactly max-age old: stale
+    assert client.get("US0378331005") == first
+    assert len(seen) == 2
+    # Unknown instruments are never cached: a new listing is usable at once.
+    assert client.get("US5949181045") is None
+    assert client.get("US5949181045") is None
+    assert len(seen) == 4
+
+
+@pytest.mark.parametrize(
+    "cache_control", [None, "no-store", "no-cache, max-age=300", "private, max-age=60", "max-age=0"]
+)
+def test_responses_without_shared_freshness_are_not_reused(cache_control: str | None) -> None:
+    transport, seen = _counting(cache_control)
+    client = HttpInstrumentCatalog("http://products.internal", 1.0, transport=transport)
+    client.get("US0378331005")
+    client.get("US0378331005")
+    assert len(seen) == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("public, max-age=300", 300), ("MAX-AGE=5", 5), ('max-age="7"', 7), ("max-age=x", 0)],
+)
+def test_freshness_from_cache_control(header: str, seconds: float) -> None:
+    assert freshness_seconds(header) == seconds
+
+
+def test_cache_is_bounded_and_drops_the_oldest_first() -> None:
+    clock = Clock()
+    cache = InstrumentCache(max_entries=2, clock=clock)
+    refs = [InstrumentRef(f"ISIN{i:08d}", True, "USD", Decimal("0.01"), None) for i in range(3)]
+    for ref in refs:
+        cache.put(ref, 60)
+    assert cache.get(refs[0].isin) is None
+    assert cache.get(refs[1].isin) == refs[1]
+    assert cache.get(refs[2].isin) == refs[2]

@@ -8,10 +8,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from orders_service import api, domain
 from orders_service.api import _lock_trader
 from orders_service.models import Order
 from orders_service.schemas import OrderStatus
@@ -101,9 +104,20 @@ def test_other_traders_are_not_held_up(orders_settings: OrdersSettings) -> None:
     assert rows == []
 
 
-def test_concurrent_creates_never_exceed_the_open_order_limit(orders: OrdersHarness) -> None:
+def test_concurrent_creates_never_exceed_the_open_order_limit(
+    orders: OrdersHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window between counting open orders and committing the new one is widened, so
+    without the lock row concurrent creates all pass the check (and this test fails)."""
     limit = orders.settings.orders_max_open_orders_per_user
     headers = caller_headers("tom", "trader")
+    real_check = domain.check_risk
+
+    def slow_check(*args: Any) -> None:
+        real_check(*args)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(api, "check_risk", slow_check)
 
     def create(_: int) -> int:
         return orders.client.post("/v1/orders", json=LIMIT_BUY, headers=headers).status_code
@@ -114,3 +128,19 @@ def test_concurrent_creates_never_exceed_the_open_order_limit(orders: OrdersHarn
     assert all(code in (201, 422) for code in codes), codes
     listed = orders.client.get("/v1/orders", headers=headers).json()
     assert listed["total"] == limit
+
+
+def test_concurrent_retries_with_one_key_create_one_order(orders: OrdersHarness) -> None:
+    """Racing retries with one Idempotency-Key: one order, every answer is its 201."""
+    headers = {**caller_headers("tom", "trader"), "Idempotency-Key": "retry-1"}
+
+    def create(_: int) -> tuple[int, str]:
+        response = orders.client.post("/v1/orders", json=LIMIT_BUY, headers=headers)
+        return response.status_code, response.json()["id"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(create, range(6)))
+    assert {code for code, _ in results} == {201}, results
+    assert len({order_id for _, order_id in results}) == 1
+    listed = orders.client.get("/v1/orders", headers=caller_headers("tom", "trader")).json()
+    assert listed["total"] == 1

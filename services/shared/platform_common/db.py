@@ -1,16 +1,21 @@
-"""SQLAlchemy engines: SQLite locally, Azure SQL with a Microsoft Entra token in Azure.
+"""SQLAlchemy engines: SQLite locally, Azure SQL with the workload's managed identity in Azure.
 
-No password exists anywhere: the ODBC connection receives an access token for
-the managed identity through SQL_COPT_SS_ACCESS_TOKEN
-(https://learn.microsoft.com/sql/connect/odbc/using-azure-active-directory#authenticating-with-an-access-token).
+Azure SQL goes through SQLAlchemy 2.1's `mssql+mssqlpython` dialect and Microsoft's
+`mssql-python` driver, which bundles its ODBC layer (no Microsoft apt repository, no
+EULA step in the images). No password exists anywhere: the driver's
+`Authentication=ActiveDirectoryMSI` with `UID=<client id>` gets the token for the
+user-assigned identity itself (ManagedIdentityCredential(client_id=...)), for every new
+physical connection.
+https://learn.microsoft.com/sql/connect/python/mssql-python/sqlalchemy-integration
+https://learn.microsoft.com/sql/connect/python/mssql-python/entra-authentication
 """
 
 from __future__ import annotations
 
-import struct
+import re
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Iterator
+from typing import Any
 
 from azure.core.exceptions import AzureError
 from fastapi import Request
@@ -19,103 +24,151 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+from starlette.concurrency import run_in_threadpool
 
 from platform_common.settings import ServiceSettings
 
-SQL_COPT_SS_ACCESS_TOKEN = 1256
-AZURE_SQL_SCOPE = "https://database.windows.net/.default"
-
-
-class TokenCredential(Protocol):
-    """The slice of azure-identity's credential protocol used here."""
-
-    def get_token(self, *scopes: str) -> Any: ...
-
-
-def access_token_struct(token: str) -> bytes:
-    """Pack a token the way the ODBC driver expects: length-prefixed UTF-16-LE."""
-    raw = token.encode("utf-16-le")
-    return struct.pack(f"<I{len(raw)}s", len(raw), raw)
-
-
-def azure_credential(settings: ServiceSettings) -> TokenCredential:
-    """DefaultAzureCredential pinned to the user-assigned identity when one is set."""
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+AZURE_SQL_DRIVER = "mssql+mssqlpython"
+AZURE_SQL_PORT = 1433
+# mssql-python's connect(timeout=...) is the login timeout (SQL_ATTR_LOGIN_TIMEOUT); its
+# connection-string allow-list has no "Connection Timeout" keyword.
+AZURE_SQL_LOGIN_TIMEOUT_SECONDS = 30
 
 
 def azure_sql_url(settings: ServiceSettings) -> URL:
-    """mssql+pyodbc URL without credentials; Encrypt is mandatory for Azure SQL."""
+    """mssql+mssqlpython URL for the user-assigned identity; the client id is the UID.
+
+    The dialect turns it into `Server=<fqdn>,1433;Database=<db>;UID=<client id>;
+    Authentication=ActiveDirectoryMSI;Encrypt=yes;TrustServerCertificate=no`. Without a
+    client id (system-assigned identity) UID is left out. Encrypt is mandatory for Azure SQL.
+    """
+    if not settings.azure_sql_server or not settings.azure_sql_database:
+        raise ValueError("Azure SQL needs both AZURE_SQL_SERVER and AZURE_SQL_DATABASE")
     return URL.create(
-        "mssql+pyodbc",
+        AZURE_SQL_DRIVER,
+        username=settings.azure_client_id or None,
         host=settings.azure_sql_server,
-        port=1433,
+        port=AZURE_SQL_PORT,
         database=settings.azure_sql_database,
         query={
-            "driver": settings.sql_odbc_driver,
+            "Authentication": "ActiveDirectoryMSI",
             "Encrypt": "yes",
             "TrustServerCertificate": "no",
-            "Connection Timeout": "30",
         },
     )
 
 
-def token_connect_params(credential: TokenCredential) -> dict[str, Any]:
-    """pyodbc connect kwargs carrying a current Entra access token."""
-    token = credential.get_token(AZURE_SQL_SCOPE).token
-    return {"attrs_before": {SQL_COPT_SS_ACCESS_TOKEN: access_token_struct(token)}}
+def azure_sql_connect_args() -> dict[str, Any]:
+    """Keyword arguments SQLAlchemy passes to `mssql_python.connect`."""
+    return {"timeout": AZURE_SQL_LOGIN_TIMEOUT_SECONDS}
 
 
-def apply_access_token(
-    cargs: list[Any], cparams: dict[str, Any], credential: TokenCredential
-) -> None:
-    """Swap the Windows-auth default SQLAlchemy adds for a username-less URL for the token.
+# Statements that take SQLite's write lock (pysqlite opens the transaction before DML).
+_SQLITE_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+_HOLDS_WRITE_TURN = "platform_common.sqlite_write_turn"
 
-    https://docs.sqlalchemy.org/en/20/dialects/mssql.html#connecting-to-databases-with-access-tokens
+
+def _pool_info(connection: Any) -> dict[Any, Any]:
+    """The pool entry's info dict, from a checked-out connection or the pool's reset proxy."""
+    record = getattr(connection, "_connection_record", None)
+    info: dict[Any, Any] = record.info if record is not None else connection.info
+    return info
+
+
+class SQLiteWriteQueue:
+    """Concurrent writers of one SQLite engine wait on a Python lock, not in SQLite's busy loop.
+
+    SQLite has one write lock per database. A writer that finds it taken sleeps in the busy
+    handler (1, 2, 5, ... 100 ms steps) and retries, so under load waiters oversleep and the
+    tail latency of every write endpoint grows to seconds. Here a connection takes the
+    engine's turn at its first write statement, when SQLite would take its lock, and gives it
+    back at commit or rollback (or check-in), so the next writer starts the moment the lock
+    is free. Semantics do not change: SQLite still holds its own lock over the same span,
+    and other processes still meet the busy timeout. A turn not granted within `timeout`
+    falls through to SQLite's own waiting instead of deadlocking.
     """
-    cargs[0] = str(cargs[0]).replace(";Trusted_Connection=Yes", "")
-    cparams.update(token_connect_params(credential))
 
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout
 
-def attach_token_provider(engine: Engine, credential: TokenCredential) -> None:
-    """Give every new pooled connection a fresh token (the credential caches it)."""
+    def attach(self, engine: Engine) -> None:
+        """Take the turn before the first write; give it back once SQLite's own lock is gone.
 
-    @event.listens_for(engine, "do_connect")
-    def _provide_token(
-        dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]
+        SQLAlchemy's commit/rollback events fire before the DBAPI call, while SQLite still
+        holds its lock, so the engine's dialect is wrapped instead (also used by the pool's
+        reset-on-return); check-in is the last resort.
+        """
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine.pool, "checkin", self._checkin)
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection: Any) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                self._release(_pool_info(dbapi_connection))
+
+        def do_rollback(dbapi_connection: Any) -> None:
+            try:
+                rollback(dbapi_connection)
+            finally:
+                self._release(_pool_info(dbapi_connection))
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+    def _before_execute(
+        self, conn: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
     ) -> None:
-        apply_access_token(cargs, cparams, credential)
+        info = conn.info
+        if info.get(_HOLDS_WRITE_TURN) or not _SQLITE_WRITE.match(statement):
+            return
+        if self._lock.acquire(timeout=self._timeout):
+            info[_HOLDS_WRITE_TURN] = True
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_WRITE_TURN, False):
+            self._lock.release()
+
+    def _checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        self._release(record.info)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """WAL and a busy timeout let the threadpool's concurrent writers queue instead of fail."""
+    """WAL and a busy timeout let the threadpool's concurrent writers queue instead of fail.
+
+    synchronous=NORMAL is SQLite's advice for WAL: commits stop waiting for an fsync each
+    (checkpoints still sync), the database cannot corrupt, and only a power loss may undo
+    the last commits: https://www.sqlite.org/pragma.html#pragma_synchronous. SQLite is the
+    local stand-in; Azure SQL serves every deployed environment.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def build_engine(
-    settings: ServiceSettings,
-    credential_factory: Callable[[ServiceSettings], TokenCredential] = azure_credential,
-) -> Engine:
-    """Create the engine for `settings`; pyodbc is only imported on the Azure SQL path."""
+def build_engine(settings: ServiceSettings) -> Engine:
+    """Create the engine for `settings`; mssql_python is only imported on the Azure SQL path."""
     if settings.uses_azure_sql:
-        engine = create_engine(
+        # Recycling well inside a token's lifetime means a new login (and token) every 30 min.
+        return create_engine(
             azure_sql_url(settings),
+            connect_args=azure_sql_connect_args(),
             pool_pre_ping=True,
             pool_recycle=1800,
             pool_size=5,
             max_overflow=10,
         )
-        attach_token_provider(engine, credential_factory(settings))
-        return engine
     url = settings.database_url
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        SQLiteWriteQueue(timeout=30).attach(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -168,6 +221,23 @@ def open_session(request: Request, settings: ServiceSettings) -> Iterator[Sessio
     try:
         yield session
     finally:
+        session.close()
+
+
+def new_session(request: Request, settings: ServiceSettings) -> Session:
+    """A session for an async-generator dependency: creating one does no I/O."""
+    return registry(request).session_factory(settings)()
+
+
+async def release_session(session: Session) -> None:
+    """Close a request's session; only a transaction left open (a rollback) needs a thread.
+
+    A session committed by its handler holds no connection any more, so closing it on the
+    event loop saves the thread hop a sync dependency's exit would cost on every request.
+    """
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:
         session.close()
 
 

@@ -41,13 +41,16 @@ class InMemoryBus:
     """Local bus: keeps messages per destination and, like duplicate detection, drops repeats."""
 
     messages: dict[str, list[BusMessage]] = field(default_factory=dict)
+    _seen: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def send(self, destination: str, message: BusMessage) -> None:
+        """A set of ids per destination: the duplicate check stays O(1) as messages pile up."""
         with self._lock:
-            bucket = self.messages.setdefault(destination, [])
-            if all(m.message_id != message.message_id for m in bucket):
-                bucket.append(message)
+            seen = self._seen.setdefault(destination, set())
+            if message.message_id not in seen:
+                seen.add(message.message_id)
+                self.messages.setdefault(destination, []).append(message)
 
     def is_ready(self) -> bool:
         return True

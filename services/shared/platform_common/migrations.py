@@ -7,20 +7,25 @@ from collections.abc import Callable
 from alembic import context
 from sqlalchemy import MetaData
 
-from platform_common.db import build_engine
+from platform_common.db import azure_sql_url, build_engine
 from platform_common.settings import ServiceSettings
 
 
 def run_alembic(metadata: MetaData, get_settings: Callable[[], ServiceSettings]) -> None:
     """Use `sqlalchemy.url` when given (tests, offline SQL), else the service's settings.
 
-    Offline mode with `-x dialect=mssql` renders the Azure SQL script without a
-    connection, which is how a DBA or pipeline can review it.
+    Offline mode (`upgrade head --sql`) renders the script without a connection, which is
+    how a DBA or pipeline reviews it: for the service's Azure SQL URL (mssql+mssqlpython)
+    when AZURE_SQL_SERVER is set, else for `-x dialect=<name>` (default mssql).
     """
     config = context.config
     url = config.get_main_option("sqlalchemy.url")
     dialect = context.get_x_argument(as_dictionary=True).get("dialect")
     if context.is_offline_mode():
+        if not url and not dialect:
+            settings = get_settings()
+            if settings.uses_azure_sql:
+                url = azure_sql_url(settings).render_as_string(hide_password=False)
         if url:
             context.configure(url=url, target_metadata=metadata, literal_binds=True)
         else:

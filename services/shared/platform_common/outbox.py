@@ -7,6 +7,8 @@ duplicate detection drops; consumers stay idempotent regardless.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 import threading
@@ -18,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Integer,
     MetaData,
@@ -30,6 +33,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+from starlette.concurrency import run_in_threadpool
 
 from platform_common.messaging import BusMessage, MessageBus
 
@@ -86,21 +91,32 @@ class DomainEvent:
         )
 
 
-def enqueue(session: Session, table: Table, event: DomainEvent, destinations: list[str]) -> None:
-    """Add outbox rows to the caller's transaction; nothing is committed here."""
+def enqueue(
+    session: Session | Connection, table: Table, event: DomainEvent, destinations: list[str]
+) -> None:
+    """Add outbox rows to the caller's transaction (a session or its connection); nothing
+    is committed here."""
     now = datetime.now(UTC)
-    for destination in destinations:
-        session.execute(
-            insert(table).values(
-                message_id=event.message_id,
-                destination=destination,
-                subject=event.event_type,
-                body=event.body(),
-                correlation_id=event.aggregate_id,
-                created_at=now,
-                attempts=0,
-            )
-        )
+    message_id, body = event.message_id, event.body()
+    rows = [
+        {
+            "message_id": message_id,
+            "destination": destination,
+            "subject": event.event_type,
+            "body": body,
+            "correlation_id": event.aggregate_id,
+            "created_at": now,
+            "attempts": 0,
+        }
+        for destination in destinations
+    ]
+    session.execute(_insert_into(table), rows)  # one executemany for every destination
+
+
+@functools.cache
+def _insert_into(table: Table) -> Insert:
+    """One INSERT construct per outbox table: building one per event costs more than it."""
+    return insert(table)
 
 
 class OutboxDispatcher:
@@ -113,29 +129,74 @@ class OutboxDispatcher:
         bus: MessageBus,
         batch_size: int = 100,
         lock: threading.Lock | None = None,
+        *,
+        rerun: threading.Event | None = None,
+        scheduled: threading.Event | None = None,
+        linger: float = 0.0,
     ) -> None:
         self._session_factory = session_factory
         self._table = table
         self._bus = bus
         self._batch_size = batch_size
         self._lock = lock or threading.Lock()
+        self._rerun = rerun or threading.Event()
+        self._scheduled = scheduled or threading.Event()
+        self._linger = linger
 
     def dispatch_pending(self) -> int:
-        """Publish one batch; returns how many rows were published.
+        """Publish what is pending; returns how many rows were published.
 
-        With a shared lock, a pass that finds another running returns at once: that pass
-        (or the next trigger) picks the rows up, instead of both sending them.
+        With a shared lock and event, a pass that finds another running only asks it to go
+        round once more and returns at once, so rows committed meanwhile are published
+        promptly by one pass instead of many passes contending (the request flag is raised
+        before the lock is tried, and checked again after release, so no request is lost).
         """
-        if not self._lock.acquire(blocking=False):
+        published = 0
+        while True:
+            self._rerun.set()
+            if not self._lock.acquire(blocking=False):
+                return published
+            try:
+                while self._rerun.is_set():
+                    self._rerun.clear()
+                    batch = self._dispatch_batch()
+                    published += batch
+                    if batch == self._batch_size:  # a full batch: there may be more
+                        self._rerun.set()
+            finally:
+                self._lock.release()
+            if not self._rerun.is_set():
+                return published
+
+    def hand_to_running_pass(self) -> bool:
+        """True when a running or scheduled pass will publish what was just committed (a
+        running one goes round once more), so the caller need not start or schedule one."""
+        if self._scheduled.is_set():  # it has not read the table yet
+            return True
+        if not self._lock.locked():
+            return False
+        self._rerun.set()
+        # Re-check: a pass that released just now may not have seen the flag.
+        return self._lock.locked()
+
+    async def kick(self) -> int:
+        """After-commit trigger for the event loop: no thread hop while a pass is running.
+
+        With `linger`, the pass starts that much later (without holding a thread), so the
+        rows of requests committed meanwhile go out in the same pass and the same commit.
+        """
+        if self.hand_to_running_pass():
             return 0
-        try:
-            return self._dispatch_batch()
-        finally:
-            self._lock.release()
+        if self._linger > 0:
+            self._scheduled.set()  # no await before this: kicks on one loop cannot interleave
+            try:
+                await asyncio.sleep(self._linger)
+            finally:
+                self._scheduled.clear()
+        return await run_in_threadpool(self.dispatch_pending)
 
     def _dispatch_batch(self) -> int:
         t = self._table
-        published = 0
         with self._session_factory() as session:
             rows = session.execute(
                 select(
@@ -150,6 +211,8 @@ class OutboxDispatcher:
                 .order_by(t.c.id)
                 .limit(self._batch_size)
             ).all()
+            sent: list[int] = []
+            failed: list[tuple[int, str]] = []
             for row in rows:
                 message = BusMessage(
                     message_id=row.message_id,
@@ -165,18 +228,24 @@ class OutboxDispatcher:
                     logger.warning(
                         "outbox publish failed", extra={"outbox_id": row.id, "error": str(exc)}
                     )
-                    session.execute(
-                        update(t)
-                        .where(t.c.id == row.id)
-                        .values(attempts=t.c.attempts + 1, last_error=str(exc)[:500])
-                    )
-                    session.commit()
+                    failed.append((row.id, str(exc)[:500]))
                     continue
+                sent.append(row.id)
+            # One write transaction after the sends, none held across them: each commit is a
+            # turn on the write lock (all of SQLite's). A crash before it re-sends the batch
+            # with the same message ids, which duplicate detection drops.
+            for row_id, error in failed:
                 session.execute(
                     update(t)
-                    .where(t.c.id == row.id)
+                    .where(t.c.id == row_id)
+                    .values(attempts=t.c.attempts + 1, last_error=error)
+                )
+            if sent:
+                session.execute(
+                    update(t)
+                    .where(t.c.id.in_(sent))
                     .values(published_at=datetime.now(UTC), attempts=t.c.attempts + 1)
                 )
-                session.commit()
-                published += 1
+            session.commit()
+            published = len(sent)
         return published

@@ -39,9 +39,6 @@ class ServiceSettings(BaseSettings):
         description="Azure SQL database name.",
         json_schema_extra={"required_in_azure": True},
     )
-    sql_odbc_driver: str = Field(
-        "ODBC Driver 18 for SQL Server", description="ODBC driver name installed in the image."
-    )
     azure_client_id: str | None = Field(
         None,
         description="Client id of the user-assigned managed identity used for SQL and Service Bus.",

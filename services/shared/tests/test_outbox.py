@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, create_engine, func, insert, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,3 +122,114 @@ def test_concurrent_pass_skips_instead_of_double_sending(
         assert dispatcher.dispatch_pending() == 0
     assert dispatcher.dispatch_pending() == 1
     assert len(bus.messages["topic"]) == 1
+
+
+class GatedBus(InMemoryBus):
+    """Blocks the first send until released, like a slow namespace mid-pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = threading.Event()
+        self.release = threading.Event()
+
+    def send(self, destination: str, message: BusMessage) -> None:
+        if not self.sending.is_set():
+            self.sending.set()
+            assert self.release.wait(5)
+        super().send(destination, message)
+
+
+def test_a_kick_during_a_pass_makes_that_pass_publish_the_new_rows(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, _things, box = store
+    with factory() as session:
+        enqueue(session, box, event(1), ["topic"])
+        session.commit()
+    bus = GatedBus()
+    lock, rerun = threading.Lock(), threading.Event()
+    results: list[int] = []
+    running = threading.Thread(
+        target=lambda: results.append(
+            OutboxDispatcher(factory, box, bus, lock=lock, rerun=rerun).dispatch_pending()
+        )
+    )
+    running.start()
+    assert bus.sending.wait(5)
+    with factory() as session:  # committed while the pass is sending the first row
+        enqueue(session, box, event(2), ["topic"])
+        session.commit()
+    late = OutboxDispatcher(factory, box, bus, lock=lock, rerun=rerun)
+    assert asyncio.run(late.kick()) == 0  # no second pass, no thread: the running one goes on
+    bus.release.set()
+    running.join(5)
+    assert results == [2]
+    assert count_unpublished(factory, box) == 0
+
+
+def test_a_batch_is_marked_in_one_commit_and_full_batches_drain(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, _things, box = store
+    with factory() as session:
+        for version in range(1, 6):
+            enqueue(session, box, event(version), ["topic"])
+        session.commit()
+    commits: list[object] = []
+    event_engine = factory.kw["bind"]
+    sa_event.listen(event_engine, "commit", commits.append)
+    dispatcher = OutboxDispatcher(factory, box, InMemoryBus(), batch_size=2)
+    assert dispatcher.dispatch_pending() == 5  # 2 + 2 + 1, one call
+    assert len(commits) == 3  # one write per batch, not one per row
+    assert count_unpublished(factory, box) == 0
+
+
+def count_unpublished(factory: sessionmaker[Session], table: Table) -> int:
+    with factory() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(table).where(table.c.published_at.is_(None))
+            )
+            or 0
+        )
+
+
+def test_hand_to_running_pass_only_while_one_runs(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, _things, box = store
+    lock, rerun = threading.Lock(), threading.Event()
+    dispatcher = OutboxDispatcher(factory, box, InMemoryBus(), lock=lock, rerun=rerun)
+    assert not dispatcher.hand_to_running_pass()
+    assert not rerun.is_set()
+    with lock:
+        assert dispatcher.hand_to_running_pass()
+        assert rerun.is_set()
+
+
+def test_kicks_while_a_pass_lingers_share_it(
+    store: tuple[sessionmaker[Session], Table, Table],
+) -> None:
+    factory, _things, box = store
+    lock, rerun, scheduled = threading.Lock(), threading.Event(), threading.Event()
+
+    def dispatcher() -> OutboxDispatcher:
+        return OutboxDispatcher(
+            factory, box, InMemoryBus(), lock=lock, rerun=rerun, scheduled=scheduled, linger=0.05
+        )
+
+    async def burst() -> list[int]:
+        first = asyncio.create_task(dispatcher().kick())
+        await asyncio.sleep(0)  # the first kick is lingering now
+        assert scheduled.is_set()
+        assert dispatcher().hand_to_running_pass()  # a commit now needs no kick of its own
+        with factory() as session:
+            enqueue(session, box, event(1), ["topic"])
+            enqueue(session, box, event(2), ["topic"])
+            session.commit()
+        second = await dispatcher().kick()
+        return [await first, second]
+
+    assert asyncio.run(burst()) == [2, 0]
+    assert not scheduled.is_set()
+    assert count_unpublished(factory, box) == 0
