@@ -11,7 +11,7 @@ SVC_VENV ?= services/.venv
 SVC_BIN := $(SVC_VENV)/bin
 STACK ?= dev
 
-.PHONY: install install-services plan plan-json plan-markdown diff cost critical-path diagram \
+.PHONY: install install-system install-services plan plan-json plan-markdown diff cost critical-path diagram \
 	readme-diagram snapshot snapshot-diff lint typecheck test test-infra test-services \
 	run-services bench clean
 
@@ -27,8 +27,21 @@ $(SVC_BIN)/.installed: services/requirements.txt services/requirements-dev.txt
 	$(SVC_BIN)/python -m pip install --quiet -r services/requirements-dev.txt
 	touch $@
 
-install: $(BIN)/.installed
-install-services: $(SVC_BIN)/.installed
+# Debian/Ubuntu libraries that mssql-python's bundled driver loads (the services' and the
+# grant script's tests import it); installed with apt-get when missing, with sudo unless root.
+SYSTEM_PACKAGES := libltdl7 libkrb5-3 libgssapi-krb5-2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+install-system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages: $$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+install: install-system $(BIN)/.installed
+install-services: install-system $(SVC_BIN)/.installed
 
 plan: install  ## offline plan of STACK (dev, qa, staging, prod)
 	$(BIN)/python -m offline.plan $(STACK)
