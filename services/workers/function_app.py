@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from workers_app.blueprints import orders
+from workers_app.blueprints import events, notifications, orders
 
 app = func.FunctionApp()
-app.register_functions(orders.bp)
+for blueprint in (orders.bp, events.bp, notifications.bp):
+    app.register_functions(blueprint)

@@ -15,15 +15,24 @@ from azure.functions.servicebus import ServiceBusMessage
 from fastapi.testclient import TestClient
 
 import orders_service.main
+import payments_service.main
 import products_service.main
+import users_service.main
 from orders_service.catalog import HttpInstrumentCatalog, InstrumentCatalog, get_catalog
 from orders_service.settings import OrdersSettings
 from orders_service.settings import get_settings as orders_settings
+from payments_service.orders_client import HttpOrdersClient
+from payments_service.settings import PaymentsSettings
+from payments_service.settings import get_settings as payments_settings
 from platform_common.messaging import InMemoryBus
 from platform_common.testing import caller_headers, forwarding_transport, migrated_sqlite
 from products_service.settings import ProductsSettings
 from products_service.settings import get_settings as products_settings
+from users_service.settings import UsersSettings
+from users_service.settings import get_settings as users_settings
 from workers_app.calls import service_client
+from workers_app.events_worker import EventsWorker
+from workers_app.notifications_worker import NotificationsWorker
 from workers_app.orders_worker import OrderWorker, RiskLimits
 
 SERVICES_DIR = Path(__file__).resolve().parents[2]
@@ -80,8 +89,35 @@ class Platform:
 
     orders: TestClient
     products: TestClient
+    payments: TestClient
+    users: TestClient
     orders_bus: InMemoryBus
+    payments_bus: InMemoryBus
     worker_bus: InMemoryBus
+
+    def events_worker(self) -> EventsWorker:
+        return EventsWorker(
+            payments=service_client(
+                "http://payments-api.internal",
+                "svc-workers",
+                ("risk_manager",),
+                5.0,
+                transport=forwarding_transport(self.payments),
+            ),
+            bus=self.worker_bus,
+            notifications_topic="notifications-topic",
+        )
+
+    def notifications_worker(self) -> NotificationsWorker:
+        return NotificationsWorker(
+            users=service_client(
+                "http://users-api.internal",
+                "svc-workers",
+                ("admin",),
+                5.0,
+                transport=forwarding_transport(self.users),
+            )
+        )
 
     def order_worker(self, collar: str = "10") -> OrderWorker:
         return OrderWorker(
@@ -145,7 +181,33 @@ def platform(tmp_path: Path, templates: Path) -> Iterator[Platform]:
     orders_app.dependency_overrides[orders_settings] = lambda: orders_cfg
     orders_bus = InMemoryBus()
     orders_app.state.buses.set(orders_bus)
-    with TestClient(products_app) as products, TestClient(orders_app) as orders:
+    payments_app = payments_service.main.create_app()
+    payments_cfg = PaymentsSettings(
+        database_url=migrated_sqlite(
+            SERVICES_DIR / "payments", templates / "payments.db", tmp_path / "payments.db"
+        ),
+        outbox_poll_interval_seconds=300,
+    )
+    payments_app.dependency_overrides[payments_settings] = lambda: payments_cfg
+    payments_bus = InMemoryBus()
+    payments_app.state.buses.set(payments_bus)
+    users_app = users_service.main.create_app()
+    users_cfg = UsersSettings(
+        database_url=migrated_sqlite(
+            SERVICES_DIR / "users", templates / "users.db", tmp_path / "users.db"
+        ),
+        workers_caller_id="svc-workers",
+    )
+    users_app.dependency_overrides[users_settings] = lambda: users_cfg
+    with (
+        TestClient(products_app) as products,
+        TestClient(orders_app) as orders,
+        TestClient(payments_app) as payments,
+        TestClient(users_app) as users,
+    ):
+        payments_app.state.orders_client = HttpOrdersClient(
+            "http://orders-api.internal", 5.0, 1, transport=forwarding_transport(orders)
+        )
         catalog = HttpInstrumentCatalog(
             "http://products-api.internal", 5.0, transport=forwarding_transport(products)
         )
@@ -156,4 +218,6 @@ def platform(tmp_path: Path, templates: Path) -> Iterator[Platform]:
         orders_app.dependency_overrides[get_catalog] = http_catalog
         created = products.post("/v1/instruments", json=APPLE, headers=ADMIN)
         assert created.status_code == 201, created.text
-        yield Platform(orders, products, orders_bus, InMemoryBus())
+        tom = {"id": "tom", "display_name": "Tom", "email": "tom@example.com", "roles": ["trader"]}
+        assert users.post("/v1/users", json=tom, headers=ADMIN).status_code == 201
+        yield Platform(orders, products, payments, users, orders_bus, payments_bus, InMemoryBus())

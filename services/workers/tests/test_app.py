@@ -48,9 +48,33 @@ def test_orders_trigger_is_session_aware_and_settles_explicitly() -> None:
     assert trigger["autoCompleteMessages"] is False
 
 
+def test_topic_triggers_read_their_own_subscriptions() -> None:
+    functions = _functions()
+    subscriptions = {
+        name: (functions[name]["topicName"], functions[name]["subscriptionName"])
+        for name in ("events_topic_worker", "notifications_fan_out", "notifications_consumer")
+    }
+    assert subscriptions == {
+        "events_topic_worker": ("%SERVICEBUS_EVENTS_TOPIC%", "%SERVICEBUS_EVENTS_SUBSCRIPTION%"),
+        "notifications_fan_out": ("%SERVICEBUS_EVENTS_TOPIC%", "%SERVICEBUS_NOTIFY_SUBSCRIPTION%"),
+        "notifications_consumer": (
+            "%SERVICEBUS_NOTIFICATIONS_TOPIC%",
+            "%SERVICEBUS_NOTIFIER_SUBSCRIPTION%",
+        ),
+    }
+
+
+def test_binding_expressions_name_settings_the_manifest_lists() -> None:
+    names = {v["name"] for v in manifest.build_manifest()["variables"]}
+    for trigger in _functions().values():
+        for key in ("queueName", "topicName", "subscriptionName"):
+            if key in trigger:
+                assert trigger[key].strip("%") in names, trigger[key]
+
+
 def test_every_service_bus_trigger_settles_explicitly_on_the_identity_connection() -> None:
     triggers = [b for b in _functions().values() if b["type"] == "serviceBusTrigger"]
-    assert triggers
+    assert len(triggers) == 4
     for trigger in triggers:
         assert trigger["autoCompleteMessages"] is False
         assert trigger["connection"] == "ServiceBusConnection"

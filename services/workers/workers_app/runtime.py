@@ -10,6 +10,8 @@ import httpx
 from platform_common.messaging import EntityKind, InMemoryBus, MessageBus, ServiceBusBus
 from platform_common.settings import MessagingSettings
 from workers_app.calls import service_client
+from workers_app.events_worker import EventsWorker
+from workers_app.notifications_worker import NotificationsWorker
 from workers_app.orders_worker import OrderWorker, RiskLimits
 from workers_app.settings import WorkersSettings, get_settings
 
@@ -20,6 +22,8 @@ class Runtime:
     bus: MessageBus
     orders: httpx.Client
     products: httpx.Client
+    payments: httpx.Client
+    users: httpx.Client
 
     def order_worker(self) -> OrderWorker:
         return OrderWorker(
@@ -29,6 +33,16 @@ class Runtime:
             events_topic=self.settings.servicebus_events_topic,
             limits=RiskLimits(self.settings.risk_price_collar_percent),
         )
+
+    def events_worker(self) -> EventsWorker:
+        return EventsWorker(
+            payments=self.payments,
+            bus=self.bus,
+            notifications_topic=self.settings.servicebus_notifications_topic,
+        )
+
+    def notifications_worker(self) -> NotificationsWorker:
+        return NotificationsWorker(users=self.users)
 
 
 def build_bus(settings: WorkersSettings) -> MessageBus:
@@ -58,6 +72,10 @@ def build_runtime(settings: WorkersSettings) -> Runtime:
             settings.orders_api_base_url, caller, ("admin", "risk_manager"), timeout
         ),
         products=service_client(settings.products_api_base_url, caller, (), timeout),
+        # Creating a settlement is the back office's (risk_manager) in payments' table.
+        payments=service_client(settings.payments_api_base_url, caller, ("risk_manager",), timeout),
+        # users-api also pins notifications.record to this caller id.
+        users=service_client(settings.users_api_base_url, caller, ("admin",), timeout),
     )
 
 
