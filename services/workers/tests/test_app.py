@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,18 @@ def test_sdk_received_message_becomes_the_handlers_functions_message() -> None:
     assert message.subject == "OrderCreated"
     # The AMQP header counts earlier deliveries; the SDK reports it plus one.
     assert message.delivery_count == received.delivery_count
+
+
+def test_package_has_the_layout_a_zip_deploy_runs(tmp_path: Path) -> None:
+    import package
+
+    built = package.build(tmp_path / "workers.zip", with_dependencies=False)
+
+    names = set(zipfile.ZipFile(built).namelist())
+    assert {"function_app.py", "host.json", "requirements.txt"} <= names
+    assert "workers_app/orders_worker.py" in names
+    assert "platform_common/messaging.py" in names
+    assert not any(n.startswith("tests/") or "__pycache__" in n for n in names)
+    requirements = (WORKERS_DIR / "requirements.txt").read_text()
+    for pin in ("azure-functions==", "azurefunctions-extensions-bindings-servicebus=="):
+        assert pin in requirements
