@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from workers_app.calls import service_client
 from workers_app.orders_worker import OrderWorker, handle_order_command
@@ -16,6 +17,7 @@ from workers_app.settlement import (
     DeadLetter,
     Retry,
     decide,
+    settle,
 )
 
 from .conftest import ADMIN, APPLE, TRADER, Platform, body_of, bus_message, sb_message
@@ -213,3 +215,48 @@ def test_a_handler_bug_is_retried_not_lost() -> None:
     assert "KeyError" in early.reason
     assert isinstance(last, DeadLetter)
     assert last.reason == RETRIES_EXHAUSTED
+
+
+class LockLostError(Exception):
+    """What ServiceBusMessageActions raises when the session or message lock expired."""
+
+
+class LosingActions:
+    def complete(self, message: object) -> None:
+        raise LockLostError("lock for the session expired")
+
+    def abandon(self, message: object) -> None:
+        raise LockLostError("lock for the session expired")
+
+    def deadletter(
+        self,
+        message: object,
+        deadletter_reason: str | None = None,
+        deadletter_error_description: str | None = None,
+    ) -> None:
+        raise LockLostError("lock for the session expired")
+
+
+def test_lock_lost_mid_run_fails_the_invocation_and_the_redelivery_is_a_no_op(
+    platform: Platform,
+) -> None:
+    order = platform.create_order()
+    worker = platform.order_worker()
+    command = bus_message(platform.orders_bus, QUEUE)
+    verdict = decide(lambda m: handle_order_command(m, worker), command, max_delivery_count=5)
+
+    # Settling after the lock expired raises: the invocation fails and nothing is completed,
+    # so Service Bus delivers the command again once the lock is gone.
+    with pytest.raises(LockLostError):
+        settle(verdict, command, LosingActions())
+
+    version = platform.orders.get(f"/v1/orders/{order['id']}", headers=TRADER).json()["version"]
+    again = decide(
+        lambda m: handle_order_command(m, worker),
+        sb_message(command.get_body(), session_id=order["id"], delivery_count=2),
+        max_delivery_count=5,
+    )
+    assert isinstance(again, Complete)
+    after = platform.orders.get(f"/v1/orders/{order['id']}", headers=TRADER).json()
+    assert after["version"] == version
+    assert len(platform.worker_bus.messages[TOPIC]) == 1
