@@ -21,7 +21,8 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt requirements-deploy.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-$(SVC_BIN)/.installed: services/requirements.txt services/requirements-dev.txt
+$(SVC_BIN)/.installed: services/requirements.txt services/requirements-dev.txt \
+		services/workers/requirements.txt
 	$(PYTHON) -m venv $(SVC_VENV)
 	$(SVC_BIN)/python -m pip install --quiet --upgrade pip
 	$(SVC_BIN)/python -m pip install --quiet -r services/requirements-dev.txt

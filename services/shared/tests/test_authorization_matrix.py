@@ -317,6 +317,25 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
             ("own", "other"),
             lambda w, o: Call("PUT", f"/v1/users/{o}/roles", 200, {"roles": ["trader"]}),
         ),
+        "notifications.list": (("own",), lambda w, _o: Call("GET", "/v1/me/notifications", 200)),
+        # The users world pins WORKERS_CALLER_ID to ME, so this exercises the role grant;
+        # users' own tests check that any other caller id is refused.
+        "notifications.record": (
+            ("none",),
+            lambda w, _o: Call(
+                "POST",
+                "/internal/v1/notifications",
+                201,
+                {
+                    "id": f"n-{w.unique()}",
+                    "user_id": THEM,
+                    "kind": "OrderFilled",
+                    "title": "Order filled",
+                    "body": "Your order was filled.",
+                    "occurred_at": "2026-12-01T09:30:00Z",
+                },
+            ),
+        ),
     },
     "products": {
         "instruments.search": (("none",), lambda w, _o: Call("GET", "/v1/instruments", 200)),
@@ -383,7 +402,9 @@ def _build(name: str, stack: ExitStack, base: Path) -> World:
         app.dependency_overrides[spec.get_settings] = lambda: pay
         return World(stack.enter_context(TestClient(app)), orders=orders)
     settings: UsersSettings | ProductsSettings = (
-        UsersSettings(database_url=url) if name == "users" else ProductsSettings(database_url=url)
+        UsersSettings(database_url=url, workers_caller_id=ME)
+        if name == "users"
+        else ProductsSettings(database_url=url)
     )
     app.dependency_overrides[spec.get_settings] = lambda: settings
     world = World(stack.enter_context(TestClient(app)))
@@ -484,7 +505,8 @@ def test_every_route_declares_one_table_action(spec: Any) -> None:
     declared = {
         f"{sorted(context.methods or ())} {context.path}": _actions(context.original_route)
         for context in iter_route_contexts(app.routes)
-        if isinstance(context.original_route, APIRoute) and (context.path or "").startswith("/v1")
+        if isinstance(context.original_route, APIRoute)
+        and (context.path or "").startswith(("/v1", "/internal/v1"))
     }
     assert declared
     assert all(len(actions) == 1 for actions in declared.values()), declared

@@ -7,17 +7,22 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from platform_common.authz import Access, authorize
 from platform_common.db import open_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from platform_common.identity import Role
-from users_service.models import User
+from users_service.models import Notification, User
 from users_service.permissions import PERMISSIONS
 from users_service.schemas import (
     CallerOut,
+    NotificationCreate,
+    NotificationOut,
+    NotificationPage,
     RolesUpdate,
     UserCreate,
     UserOut,
@@ -27,6 +32,11 @@ from users_service.schemas import (
 from users_service.settings import UsersSettings, get_settings
 
 router = APIRouter(prefix="/v1", tags=["users"], responses=PROBLEM_RESPONSES)
+# Reached only over internal ingress by the platform's workers; left out of the OpenAPI
+# document API Management imports, so the gateway has no route to it.
+internal_router = APIRouter(
+    prefix="/internal/v1", tags=["internal"], responses=PROBLEM_RESPONSES, include_in_schema=False
+)
 
 
 def get_session(
@@ -41,7 +51,10 @@ CanCreate = Annotated[Access, Depends(authorize(PERMISSIONS, "users.create"))]
 CanList = Annotated[Access, Depends(authorize(PERMISSIONS, "users.list"))]
 CanRead = Annotated[Access, Depends(authorize(PERMISSIONS, "users.read"))]
 CanUpdateRoles = Annotated[Access, Depends(authorize(PERMISSIONS, "users.roles.update"))]
+CanListNotifications = Annotated[Access, Depends(authorize(PERMISSIONS, "notifications.list"))]
+CanRecordNotifications = Annotated[Access, Depends(authorize(PERMISSIONS, "notifications.record"))]
 UserIdPath = Annotated[str, Path(min_length=1, max_length=128)]
+SettingsDep = Annotated[UsersSettings, Depends(get_settings)]
 
 
 def to_out(user: User) -> UserOut:
@@ -128,3 +141,95 @@ def set_roles(
     user.updated_at = datetime.now(UTC)
     session.commit()
     return to_out(user)
+
+
+@router.get("/me/notifications", summary="The caller's notifications, newest first")
+def my_notifications(
+    *,
+    session: SessionDep,
+    access: CanListNotifications,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> NotificationPage:
+    mine = select(Notification).where(Notification.user_id == access.caller.caller_id)
+    total = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+    rows = session.scalars(
+        mine.order_by(Notification.created_at.desc(), Notification.id).limit(limit).offset(offset)
+    )
+    return NotificationPage(
+        items=[NotificationOut.model_validate(n) for n in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive UTC; compare instants, not representations."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _same_terms(stored: Notification, body: NotificationCreate) -> bool:
+    return (
+        stored.user_id,
+        stored.kind,
+        stored.title,
+        stored.body,
+        stored.reference,
+        _utc(stored.occurred_at),
+    ) == (body.user_id, body.kind, body.title, body.body, body.reference, _utc(body.occurred_at))
+
+
+def _replay(stored: Notification, body: NotificationCreate) -> JSONResponse:
+    if not _same_terms(stored, body):
+        raise ProblemError(
+            409, "Notification id reused", f"Notification {body.id} was recorded with other terms."
+        )
+    out = NotificationOut.model_validate(stored)
+    return JSONResponse(out.model_dump(mode="json"), status_code=200)
+
+
+@internal_router.post(
+    "/notifications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NotificationOut,
+    summary="Record a notification (workers only); a repeat of the same id is a no-op",
+    responses={200: {"model": NotificationOut, "description": "Already recorded"}},
+)
+def record_notification(
+    body: NotificationCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: CanRecordNotifications,
+) -> NotificationOut | JSONResponse:
+    if access.caller.caller_id != settings.workers_caller_id:
+        raise ProblemError(
+            403, "Forbidden", "notifications.record is reserved to the workers' identity."
+        )
+    existing = session.get(Notification, body.id)
+    if existing is not None:
+        return _replay(existing, body)
+    if session.get(User, body.user_id) is None:
+        raise ProblemError(422, "Unknown user", f"No user {body.user_id} to notify.")
+    notification = Notification(
+        id=body.id,
+        user_id=body.user_id,
+        kind=body.kind,
+        title=body.title,
+        body=body.body,
+        reference=body.reference,
+        # Stored as UTC: SQLite keeps no offset, so a local time would shift on reading.
+        occurred_at=_utc(body.occurred_at),
+        created_at=datetime.now(UTC),
+    )
+    session.add(notification)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another delivery of the same message recorded it first.
+        session.rollback()
+        raced = session.get(Notification, body.id)
+        if raced is None:
+            raise
+        return _replay(raced, body)
+    return NotificationOut.model_validate(notification)

@@ -15,4 +15,9 @@ PERMISSIONS: PermissionTable = {
     "users.list": Rule({R.RISK_MANAGER: ALL, R.ADMIN: ALL}),
     "users.read": Rule({R.RISK_MANAGER: ALL, R.ADMIN: ALL}, everyone=OWN),
     "users.roles.update": Rule({R.ADMIN: ALL}),
+    # Each user reads its own notifications.
+    "notifications.list": Rule(everyone=OWN),
+    # Recorded by the workers only: the route also pins the caller id to WORKERS_CALLER_ID
+    # (the workers present admin); the internal route is not in the gateway's OpenAPI.
+    "notifications.record": Rule({R.ADMIN: ALL}),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
@@ -84,3 +85,53 @@ class CallerOut(BaseModel):
     caller_id: str
     forwarded_roles: list[Role]
     account: UserOut | None
+
+
+NotificationId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class NotificationCreate(BaseModel):
+    """A notification as the workers record it (the id is its message id)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: NotificationId
+    user_id: UserId
+    kind: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
+    title: Annotated[str, Field(min_length=1, max_length=200), NoControlCharacters]
+    body: Annotated[str, Field(min_length=1, max_length=1000), NoControlCharacters]
+    reference: NotificationId | None = None
+    occurred_at: datetime = Field(description="When the event happened (timezone required).")
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must include a timezone offset, e.g. 2026-12-01T09:30:00Z")
+        return value
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    user_id: str
+    kind: str
+    title: str
+    body: str
+    reference: str | None
+    occurred_at: datetime
+    created_at: datetime
+
+    @field_validator("occurred_at", "created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        """Stored as UTC; SQLite returns it without the offset."""
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    total: int
+    limit: int
+    offset: int

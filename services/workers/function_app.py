@@ -1,0 +1,11 @@
+"""The platform's Functions app (Python v2 model): one blueprint per worker."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from workers_app.blueprints import events, notifications, orders
+
+app = func.FunctionApp()
+for blueprint in (orders.bp, events.bp, notifications.bp):
+    app.register_functions(blueprint)

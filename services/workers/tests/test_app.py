@@ -1,0 +1,189 @@
+"""The Functions app as the host indexes it, its host.json, settings and settlement adapter."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.servicebus import ServiceBusReceivedMessage
+from azure.servicebus._pyamqp.message import Header, Message, Properties
+from pydantic import ValidationError
+
+from workers_app import manifest
+from workers_app.settings import WorkersSettings
+from workers_app.settlement import Complete, DeadLetter, Retry, functions_message, settle
+
+WORKERS_DIR = Path(__file__).resolve().parents[1]
+IDENTITY = {
+    "AzureWebJobsStorage__accountName": "stworkersdev",
+    "AzureWebJobsStorage__credential": "managedidentity",
+    "AzureWebJobsStorage__clientId": "00000000-0000-0000-0000-000000000001",
+    "ServiceBusConnection__fullyQualifiedNamespace": "sb-dev.servicebus.windows.net",
+    "ServiceBusConnection__credential": "managedidentity",
+    "ServiceBusConnection__clientId": "00000000-0000-0000-0000-000000000001",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x",
+}
+
+
+@lru_cache
+def _functions() -> dict[str, dict[str, Any]]:
+    """As the host indexes the app (get_functions may run once per app object)."""
+    import function_app
+
+    return {
+        str(f.get_function_name()): f.get_bindings_dict()["bindings"][0]
+        for f in function_app.app.get_functions()
+    }
+
+
+def test_orders_trigger_is_session_aware_and_settles_explicitly() -> None:
+    trigger = _functions()["orders_queue_worker"]
+    assert trigger["type"] == "serviceBusTrigger"
+    assert trigger["queueName"] == "%SERVICEBUS_ORDERS_QUEUE%"
+    assert trigger["connection"] == "ServiceBusConnection"
+    assert trigger["isSessionsEnabled"] is True
+    assert trigger["autoCompleteMessages"] is False
+
+
+def test_topic_triggers_read_their_own_subscriptions() -> None:
+    functions = _functions()
+    subscriptions = {
+        name: (functions[name]["topicName"], functions[name]["subscriptionName"])
+        for name in ("events_topic_worker", "notifications_fan_out", "notifications_consumer")
+    }
+    assert subscriptions == {
+        "events_topic_worker": ("%SERVICEBUS_EVENTS_TOPIC%", "%SERVICEBUS_EVENTS_SUBSCRIPTION%"),
+        "notifications_fan_out": ("%SERVICEBUS_EVENTS_TOPIC%", "%SERVICEBUS_NOTIFY_SUBSCRIPTION%"),
+        "notifications_consumer": (
+            "%SERVICEBUS_NOTIFICATIONS_TOPIC%",
+            "%SERVICEBUS_NOTIFIER_SUBSCRIPTION%",
+        ),
+    }
+
+
+def test_binding_expressions_name_settings_the_manifest_lists() -> None:
+    names = {v["name"] for v in manifest.build_manifest()["variables"]}
+    for trigger in _functions().values():
+        for key in ("queueName", "topicName", "subscriptionName"):
+            if key in trigger:
+                assert trigger[key].strip("%") in names, trigger[key]
+
+
+def test_every_service_bus_trigger_settles_explicitly_on_the_identity_connection() -> None:
+    triggers = [b for b in _functions().values() if b["type"] == "serviceBusTrigger"]
+    assert len(triggers) == 4
+    for trigger in triggers:
+        assert trigger["autoCompleteMessages"] is False
+        assert trigger["connection"] == "ServiceBusConnection"
+
+
+def test_host_json_settings_are_deliberate() -> None:
+    host = json.loads((WORKERS_DIR / "host.json").read_text())
+    service_bus = host["extensions"]["serviceBus"]
+    assert service_bus["autoCompleteMessages"] is False
+    # Renewal covers the longest lock the entities use (5 minutes) and no more.
+    assert service_bus["maxAutoLockRenewalDuration"] == "00:05:00"
+    assert service_bus["clientRetryOptions"]["mode"] == "Exponential"
+    assert host["logging"]["logLevel"]["Function"] == "Information"
+    assert (
+        "Exception" in host["logging"]["applicationInsights"]["samplingSettings"]["excludedTypes"]
+    )
+
+
+def test_settings_manifest_is_fresh() -> None:
+    assert manifest.main(["--check"]) == 0
+    names = {v["name"] for v in manifest.build_manifest()["variables"]}
+    assert set(IDENTITY) <= names
+
+
+def test_azure_requires_identity_based_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ENVIRONMENT", "dev")
+    assert WorkersSettings().servicebus_namespace == "sb-dev.servicebus.windows.net"
+
+    monkeypatch.setenv("ServiceBusConnection__credential", "connectionstring")
+    with pytest.raises(
+        ValidationError, match=r"ServiceBusConnection__credential='connectionstring'"
+    ):
+        WorkersSettings()
+
+    monkeypatch.delenv("AzureWebJobsStorage__clientId")
+    with pytest.raises(ValidationError, match="AzureWebJobsStorage__clientId"):
+        WorkersSettings()
+
+
+class RecordingActions:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any, dict[str, Any]]] = []
+
+    def complete(self, message: Any) -> None:
+        self.calls.append(("complete", message, {}))
+
+    def abandon(self, message: Any) -> None:
+        self.calls.append(("abandon", message, {}))
+
+    def deadletter(
+        self,
+        message: Any,
+        deadletter_reason: str | None = None,
+        deadletter_error_description: str | None = None,
+    ) -> None:
+        self.calls.append(
+            (
+                "deadletter",
+                message,
+                {"reason": deadletter_reason, "description": deadletter_error_description},
+            )
+        )
+
+
+def test_settle_carries_out_each_verdict_on_the_received_message() -> None:
+    actions = RecordingActions()
+    received = object()
+    settle(Complete("ok"), received, actions)
+    settle(Retry("down"), received, actions)
+    settle(DeadLetter("MalformedMessage", "x" * 5000), received, actions)
+
+    assert [c[0] for c in actions.calls] == ["complete", "abandon", "deadletter"]
+    assert all(c[1] is received for c in actions.calls)
+    dead = actions.calls[2][2]
+    assert dead["reason"] == "MalformedMessage"
+    assert len(dead["description"]) == 1024
+
+
+def test_sdk_received_message_becomes_the_handlers_functions_message() -> None:
+    amqp = Message(
+        data=[b'{"type": "OrderCreated"}'],
+        header=Header(delivery_count=2),
+        properties=Properties(message_id=b"m-7", subject=b"OrderCreated", group_id=b"order-1"),
+    )
+    received = ServiceBusReceivedMessage(amqp, receiver=None)
+
+    message = functions_message(received)
+
+    assert message.get_body() == b'{"type": "OrderCreated"}'
+    assert message.message_id == "m-7"
+    assert message.session_id == "order-1"
+    assert message.subject == "OrderCreated"
+    # The AMQP header counts earlier deliveries; the SDK reports it plus one.
+    assert message.delivery_count == received.delivery_count
+
+
+def test_package_has_the_layout_a_zip_deploy_runs(tmp_path: Path) -> None:
+    import package
+
+    built = package.build(tmp_path / "workers.zip", with_dependencies=False)
+
+    names = set(zipfile.ZipFile(built).namelist())
+    assert {"function_app.py", "host.json", "requirements.txt"} <= names
+    assert "workers_app/orders_worker.py" in names
+    assert "platform_common/messaging.py" in names
+    assert not any(n.startswith("tests/") or "__pycache__" in n for n in names)
+    requirements = (WORKERS_DIR / "requirements.txt").read_text()
+    for pin in ("azure-functions==", "azurefunctions-extensions-bindings-servicebus=="):
+        assert pin in requirements

@@ -1,0 +1,1 @@
+"""The platform's Azure Functions workers: handler logic, settings and blueprints."""

@@ -1,0 +1,1 @@
+"""One Functions blueprint per worker; function_app.py registers them all."""
