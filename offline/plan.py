@@ -38,7 +38,10 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
     return {
         "stack": run.stack,
         "project": run.project,
-        "ok": run.ok and not hazards and (policy is None or policy.ok),
+        # A stale exemption fails the plan too: it would hide the next violation on that name.
+        "ok": run.ok
+        and not hazards
+        and (policy is None or (policy.ok and not policy.stale_exemptions)),
         "error": run.error,
         "environment": settings.environment if settings else None,
         "settings": _settings_view(settings) if settings else None,
@@ -130,6 +133,10 @@ def _policy_view(report: PolicyReport | None) -> dict[str, Any] | None:
         "mandatory": results(report.mandatory_violations),
         "advisory": results(report.advisory_violations),
         "exempted": results(report.exempted),
+        "stale_exemptions": [
+            {"rule": e.rule, "resource": e.resource, "message": e.message}
+            for e in report.stale_exemptions
+        ],
         "undecided": len(report.notes),
     }
 
@@ -195,23 +202,24 @@ def render_text(plan: dict[str, Any]) -> str:
     if plan["problems"]:
         lines += ["", f"Input problems ({len(plan['problems'])}), which `pulumi up` would reject:"]
         lines += [f"  - {p}" for p in plan["problems"]]
-    if plan["hazards"]:
-        lines += [
-            "",
-            f"Serial-only siblings ({len(plan['hazards'])}) that Azure would refuse to write "
-            "at once or in this order:",
-        ]
-        lines += [
-            f"  - {h['hazard']}: {h['message']} (source: {h['source']})" for h in plan["hazards"]
-        ]
-    else:
-        lines += ["", "Serial-only siblings: every pair is ordered by the dependency graph."]
+    lines += _render_hazards(plan["hazards"])
     if plan["policy"] is not None:
         lines += ["", plan["policy"]["text"]]
     for view in ("cost", "critical_path"):
         if plan.get(view):
             lines += ["", plan[view].get("text") or f"{view}: {plan[view]['error']}"]
     return "\n".join(lines)
+
+
+def _render_hazards(hazards: list[dict[str, Any]]) -> list[str]:
+    if not hazards:
+        return ["", "Serial-only siblings: every pair is ordered by the dependency graph."]
+    return [
+        "",
+        f"Serial-only siblings ({len(hazards)}) that Azure would refuse to write "
+        "at once or in this order:",
+        *(f"  - {h['hazard']}: {h['message']} (source: {h['source']})" for h in hazards),
+    ]
 
 
 def render_markdown(plan: dict[str, Any]) -> str:
