@@ -839,11 +839,32 @@ def load_stack_settings(stack: str, config: Mapping[str, Any]) -> StackSettings:
     except ValidationError as exc:
         errors += _describe(exc, stack_file, f"{prefix}overrides.", merged)
 
+    if deployment is not None and env is not None:
+        errors += [f"{stack_file}: {problem}" for problem in _stack_rejections(deployment, env)]
     if errors or deployment is None or env is None:
         raise SettingsError(
             f"invalid configuration for stack {stack!r}:\n  - " + "\n  - ".join(errors)
         )
     return StackSettings(stack=stack, deployment=deployment, env=env)
+
+
+def _stack_rejections(deployment: DeploymentSettings, env: EnvironmentSettings) -> list[str]:
+    """Combinations of the stack file's values and the environment's that Azure would
+    accept but leave open."""
+    out: list[str] = []
+    public = not env.security.enable_private_endpoints
+    admits = deployment.allowed_ip_ranges or env.network.enable_nat_gateway
+    if env.features.enable_service_bus and public and not admits:
+        # Deny with no IP rule is enforced as Allow:
+        # https://learn.microsoft.com/azure/service-bus-messaging/service-bus-ip-filtering
+        out.append(
+            "platform:allowedIpRanges is empty and network.enableNatGateway is false while "
+            "Service Bus keeps public access: its firewall would have no IP rule, which Azure "
+            "enforces as allow-all; allowed: at least one platform:allowedIpRanges entry, "
+            "network.enableNatGateway = true (the egress address), or "
+            "security.enablePrivateEndpoints = true"
+        )
+    return out
 
 
 def _decode(value: Any) -> Any:

@@ -421,6 +421,16 @@ CATALOG: tuple[TypeEntry, ...] = (
         related=("sql:Server", "sql:Database", "storage:StorageAccount", "keyvault:Vault"),
     ),
     entry(
+        "resources:Resource",
+        """
+        NS-1 ! the one generic ARM resource is the SQL server's connection policy
+            (Microsoft.Sql/servers/connectionPolicies, infra/database/sql_server.py): no
+            network exposure of its own; the data subnet's NSG opens exactly the ports it
+            needs (tests/test_sql_connection.py)
+        """,
+        related=("sql:Server",),
+    ),
+    entry(
         "operationalinsights:Workspace",
         f"""
         Azure.Log.Name = {NAMING}
@@ -653,7 +663,6 @@ CATALOG: tuple[TypeEntry, ...] = (
         """
         NS-2 = servicebus-network-rule-set
         """,
-        upcoming=True,
     ),
     entry(
         "servicebus:Queue",

@@ -310,3 +310,17 @@ def test_staging_runs_front_door_premium_with_managed_rules_like_prod() -> None:
         env = get_environment_settings(stack)
         assert env.skus.front_door is FrontDoorSku.PREMIUM
         assert env.security.waf_managed_rules
+
+
+def test_public_service_bus_with_no_range_to_admit_is_refused() -> None:
+    config = {
+        **BASE,
+        "platform:overrides": json.dumps({"network": {"enableNatGateway": False}}),
+    }
+    with pytest.raises(SettingsError) as caught:
+        load_stack_settings("dev", config)
+    message = str(caught.value)
+    assert "Pulumi.dev.yaml: platform:allowedIpRanges is empty" in message
+    assert "allow-all" in message and "security.enablePrivateEndpoints = true" in message
+    with_range = {**config, "platform:allowedIpRanges": json.dumps(["203.0.113.0/24"])}
+    assert load_stack_settings("dev", with_range).deployment.allowed_ip_ranges
