@@ -428,6 +428,9 @@ FREE: dict[str, str] = {
     "azure-native:applicationinsights:Workbook": "no charge",
     "azure-native:consumption:Budget": "no charge",
     "azure-native:frontdoor:Policy": "WAF policy billed with the Front Door profile",
+    # The program's one generic ARM resource: the SQL server's connection policy. A new use
+    # of resources:Resource must be priced here or given its own entry.
+    "azure-native:resources:Resource": "SQL connection policy: a server setting, no charge",
 }
 
 # Modules whose other types are sub-resources billed through their parent service.
