@@ -53,6 +53,8 @@ def _quick(minutes: float = 0.25) -> CreateTime:
 CREATE_MINUTES: dict[str, CreateTime] = {
     "random:index/randomString:RandomString": CreateTime(0.0, _ARM, note="computed locally"),
     "azure-native:resources:ResourceGroup": _quick(0.1),
+    # The one generic resource: the SQL server's connection policy (a server setting).
+    "azure-native:resources:Resource": _quick(0.2),
     # Networking
     "azure-native:network:VirtualNetwork": _quick(0.5),
     "azure-native:network:Subnet": _quick(0.3),
@@ -101,6 +103,9 @@ CREATE_MINUTES: dict[str, CreateTime] = {
     "azure-native:servicebus:Topic": _quick(0.2),
     "azure-native:servicebus:Subscription": _quick(0.2),
     "azure-native:servicebus:DefaultRule": _quick(0.2),
+    "azure-native:servicebus:NamespaceNetworkRuleSet": CreateTime(
+        0.5, _ARM, note="a PUT on the namespace's networkRuleSets/default"
+    ),
     # Storage and ETL
     "azure-native:storage:StorageAccount": _quick(0.5),
     "azure-native:storage:BlobServiceProperties": _quick(0.1),
