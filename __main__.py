@@ -56,8 +56,8 @@ networking = Networking(
     ),
 )
 
-# Operator ranges plus the platform's own egress address: what data services admit where
-# they have no private endpoint.
+# Operator ranges plus the platform's own egress address: what data services (Key Vault,
+# SQL, storage, Cosmos DB, Service Bus) admit where they have no private endpoint.
 public_allow_list: list[pulumi.Input[str]] = [
     *deployment.allowed_ip_ranges,
     *([networking.egress_public_ip] if networking.egress_public_ip is not None else []),
@@ -125,6 +125,7 @@ if env.features.enable_service_bus:
             private_endpoint_site=networking.private_endpoint_site,
             workspace_id=observability.workspace_id,
             alert_context=observability.alert_context,
+            allowed_ip_ranges=public_allow_list,
         ),
     )
 

@@ -218,6 +218,10 @@ class SecuritySettings(_Model):
     waf_mode: Literal["Detection", "Prevention"]
     # Requests one client IP may make per minute before Front Door's WAF blocks it.
     waf_rate_limit_per_minute: Annotated[int, Field(ge=10, le=100_000)] = 1000
+    # Front Door's WAF runs Microsoft's managed rule sets (default rule set and bot manager)
+    # besides the custom rules. Only Front Door Premium has them; Standard takes custom rules
+    # only. https://learn.microsoft.com/azure/frontdoor/front-door-cdn-comparison
+    waf_managed_rules: bool = False
     # Pulumi `protect` plus a CanNotDelete lock on data resources (SQL, storage, Key Vault).
     protect_data: bool = False
 
@@ -451,7 +455,18 @@ class EnvironmentSettings(_Model):
 
     @model_validator(mode="after")
     def _mirrors_prod(self) -> Self:
-        """Staging rehearses prod: its storage keeps the redundancy a prod outage would test."""
+        """Staging rehearses prod: its storage keeps the redundancy a prod outage would test,
+        and its Front Door the WAF a prod attack would meet."""
+        if (
+            self.environment in MIRRORS_PROD
+            and self.features.enable_cdn
+            and not self.security.waf_managed_rules
+        ):
+            raise ValueError(
+                f"security.wafManagedRules = false in {self.environment}: {self.environment} "
+                "mirrors prod, whose Front Door WAF blocks with Microsoft's managed rule sets; "
+                "allowed: true (with skus.frontDoor = Premium_AzureFrontDoor)"
+            )
         if self.environment in MIRRORS_PROD and self.etl.storage_redundancy == "LRS":
             raise ValueError(
                 f"etl.storageRedundancy = LRS in {self.environment}: {self.environment} mirrors "
@@ -464,6 +479,14 @@ class EnvironmentSettings(_Model):
 def _azure_rejections(s: EnvironmentSettings) -> list[str]:
     out: list[str] = []
     skus, features, security = s.skus, s.features, s.security
+    if security.waf_managed_rules and skus.front_door is not FrontDoorSku.PREMIUM:
+        # https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-drs
+        out.append(
+            f"security.wafManagedRules = true with skus.frontDoor = {skus.front_door.value}: "
+            "managed WAF rule sets (Microsoft_DefaultRuleSet, Microsoft_BotManagerRuleSet) "
+            "need Front Door Premium, and Standard takes custom rules only; allowed: "
+            f"skus.frontDoor = {FrontDoorSku.PREMIUM.value}, or security.wafManagedRules = false"
+        )
     if skus.service_bus is ServiceBusSku.BASIC and features.enable_service_bus:
         out.append(
             "skus.serviceBus = Basic: Basic has no topics, duplicate detection or sessions; "
@@ -620,6 +643,7 @@ def _staging() -> EnvironmentSettings:
             enable_purge_protection=False,
             soft_delete_retention_days=30,
             waf_mode="Prevention",
+            waf_managed_rules=True,
         ),
         monitoring=MonitoringSettings(
             log_retention_days=60, daily_quota_gb=5, monthly_budget_usd=2000
@@ -639,7 +663,9 @@ def _staging() -> EnvironmentSettings:
             # Private endpoints are on: Service Bus and ACR need Premium for them.
             service_bus=ServiceBusSku.PREMIUM,
             container_registry=AcrSku.PREMIUM,
-            front_door=FrontDoorSku.STANDARD,
+            # Premium like prod: the managed WAF rule sets staging rehearses need it. Its base
+            # fee ($330 a month against Standard's $35, offline/prices.py) fits the budget.
+            front_door=FrontDoorSku.PREMIUM,
             redis="Balanced_B0",
         ),
         database=DatabaseSettings(backup_retention_days=14, enable_defender=True),
@@ -658,6 +684,7 @@ def _prod() -> EnvironmentSettings:
             enable_purge_protection=True,
             soft_delete_retention_days=90,
             waf_mode="Prevention",
+            waf_managed_rules=True,
             protect_data=True,
         ),
         monitoring=MonitoringSettings(
@@ -812,11 +839,32 @@ def load_stack_settings(stack: str, config: Mapping[str, Any]) -> StackSettings:
     except ValidationError as exc:
         errors += _describe(exc, stack_file, f"{prefix}overrides.", merged)
 
+    if deployment is not None and env is not None:
+        errors += [f"{stack_file}: {problem}" for problem in _stack_rejections(deployment, env)]
     if errors or deployment is None or env is None:
         raise SettingsError(
             f"invalid configuration for stack {stack!r}:\n  - " + "\n  - ".join(errors)
         )
     return StackSettings(stack=stack, deployment=deployment, env=env)
+
+
+def _stack_rejections(deployment: DeploymentSettings, env: EnvironmentSettings) -> list[str]:
+    """Combinations of the stack file's values and the environment's that Azure would
+    accept but leave open."""
+    out: list[str] = []
+    public = not env.security.enable_private_endpoints
+    admits = deployment.allowed_ip_ranges or env.network.enable_nat_gateway
+    if env.features.enable_service_bus and public and not admits:
+        # Deny with no IP rule is enforced as Allow:
+        # https://learn.microsoft.com/azure/service-bus-messaging/service-bus-ip-filtering
+        out.append(
+            "platform:allowedIpRanges is empty and network.enableNatGateway is false while "
+            "Service Bus keeps public access: its firewall would have no IP rule, which Azure "
+            "enforces as allow-all; allowed: at least one platform:allowedIpRanges entry, "
+            "network.enableNatGateway = true (the egress address), or "
+            "security.enablePrivateEndpoints = true"
+        )
+    return out
 
 
 def _decode(value: Any) -> Any:

@@ -103,6 +103,9 @@ CREATE_MINUTES: dict[str, CreateTime] = {
     "azure-native:servicebus:Topic": _quick(0.2),
     "azure-native:servicebus:Subscription": _quick(0.2),
     "azure-native:servicebus:DefaultRule": _quick(0.2),
+    "azure-native:servicebus:NamespaceNetworkRuleSet": CreateTime(
+        0.5, _ARM, note="a PUT on the namespace's networkRuleSets/default"
+    ),
     # Storage and ETL
     "azure-native:storage:StorageAccount": _quick(0.5),
     "azure-native:storage:BlobServiceProperties": _quick(0.1),

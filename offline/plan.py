@@ -38,7 +38,10 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
     return {
         "stack": run.stack,
         "project": run.project,
-        "ok": run.ok and not hazards and (policy is None or policy.ok),
+        # A stale exemption fails the plan too: it would hide the next violation on that name.
+        "ok": run.ok
+        and not hazards
+        and (policy is None or (policy.ok and not policy.stale_exemptions)),
         "error": run.error,
         "environment": settings.environment if settings else None,
         "settings": _settings_view(settings) if settings else None,
@@ -130,6 +133,10 @@ def _policy_view(report: PolicyReport | None) -> dict[str, Any] | None:
         "mandatory": results(report.mandatory_violations),
         "advisory": results(report.advisory_violations),
         "exempted": results(report.exempted),
+        "stale_exemptions": [
+            {"rule": e.rule, "resource": e.resource, "message": e.message}
+            for e in report.stale_exemptions
+        ],
         "undecided": len(report.notes),
     }
 

@@ -662,7 +662,6 @@ CATALOG: tuple[TypeEntry, ...] = (
         """
         NS-2 = servicebus-network-rule-set
         """,
-        upcoming=True,
     ),
     entry(
         "servicebus:Queue",

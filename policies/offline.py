@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from policies.config import PolicyConfig, RuleSettings, judge
+from policies.config import Exemption, PolicyConfig, RuleSettings, judge
 from policies.constants import Environment
 from policies.core import (
     Finding,
@@ -98,12 +98,29 @@ class PolicyNote:
 
 
 @dataclass(frozen=True)
+class StaleExemption:
+    """A live exemption that leaves nothing out: it names no resource of the stack, or the
+    resource it names has no violation of its rule. Left in place, it would silently cover
+    the next real violation on whatever later takes that name."""
+
+    rule: str
+    resource: str
+    expires: str
+    why: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.why}; remove it (expires {self.expires})"
+
+
+@dataclass(frozen=True)
 class PolicyReport:
     """Everything one evaluation found."""
 
     environment: Environment
     results: tuple[PolicyResult, ...]
     notes: tuple[PolicyNote, ...] = ()
+    stale_exemptions: tuple[StaleExemption, ...] = ()
 
     @property
     def mandatory_violations(self) -> list[PolicyResult]:
@@ -127,6 +144,7 @@ class PolicyReport:
             f"Policy report ({self.environment}): {len(self.mandatory_violations)} mandatory, "
             f"{len(self.advisory_violations)} advisory, {len(self.exempted)} exempted, "
             f"{len(self.notes)} undecided"
+            + (f", {len(self.stale_exemptions)} stale exemptions" if self.stale_exemptions else "")
         ]
         sections: list[tuple[str, Sequence[PolicyResult | PolicyNote]]] = [
             ("Mandatory violations", self.mandatory_violations),
@@ -141,6 +159,11 @@ class PolicyReport:
             for item in sorted(items, key=lambda i: (i.rule, i.urn or "")):
                 lines.append(f"  [{item.rule}] {item.urn or '(stack)'}")
                 lines.append(f"      {item.message}")
+        if self.stale_exemptions:
+            lines += ["", "Stale exemptions (in the policy config, exempting nothing):"]
+            for stale in sorted(self.stale_exemptions, key=lambda e: (e.rule, e.resource)):
+                lines.append(f"  [{stale.rule}] {stale.resource}")
+                lines.append(f"      {stale.message}")
         return "\n".join(lines)
 
 
@@ -159,6 +182,7 @@ def evaluate(
     names = {r.urn: r.name for r in resources}
     results: list[PolicyResult] = []
     notes: list[PolicyNote] = []
+    stale: list[StaleExemption] = []
     for rule in RULES:
         level = config.level(rule, environment)
         if level == "disabled":
@@ -187,7 +211,40 @@ def evaluate(
             results=results,
             notes=notes,
         )
-    return PolicyReport(environment, tuple(results), tuple(notes))
+        stale += _stale(rule.name, settings.exemptions, resources, found, today)
+    return PolicyReport(environment, tuple(results), tuple(notes), tuple(stale))
+
+
+def _stale(
+    rule: str,
+    exemptions: Sequence[Exemption],
+    resources: Sequence[OfflineResource],
+    findings: Sequence[Finding],
+    today: date,
+) -> list[StaleExemption]:
+    """Live exemptions of one rule that match no resource, or no finding of the rule.
+
+    A finding that is unknown until `pulumi up` still counts as one: the exemption may yet
+    be needed. Expired exemptions are left out; the report already calls them expired when
+    they match a violation, and they suppress nothing either way.
+    """
+    names = {r.urn: r.name for r in resources}
+    out: list[StaleExemption] = []
+    for exemption in exemptions:
+        if exemption.expired(today):
+            continue
+        matched = [r for r in resources if exemption.matches(rule, r.urn, r.name)]
+        if not matched:
+            why = f"names no resource of this stack ({len(resources)} resources)"
+        elif not any(
+            f.urn is not None and exemption.matches(rule, f.urn, names.get(f.urn, ""))
+            for f in findings
+        ):
+            why = f"the resource it names has no {rule} violation"
+        else:
+            continue
+        out.append(StaleExemption(rule, exemption.resource, exemption.expires.isoformat(), why))
+    return out
 
 
 def _at(finding: Finding, urn: str) -> Finding:

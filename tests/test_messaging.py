@@ -101,7 +101,12 @@ def fake_identities() -> dict[Workload, WorkloadIdentity]:
     }
 
 
-def build_messaging(settings: StackSettings, *, with_site: bool = True) -> Messaging:
+def build_messaging(
+    settings: StackSettings,
+    *,
+    with_site: bool = True,
+    allowed: list[pulumi.Input[str]] | None = None,
+) -> Messaging:
     """What `__main__.py` does for the layer, on the real core and networking layers."""
     env, deployment = settings.env, settings.deployment
     tags = base_tags(settings, pulumi.get_project())
@@ -118,6 +123,9 @@ def build_messaging(settings: StackSettings, *, with_site: bool = True) -> Messa
             workspace_id=WORKSPACE_ID,
         ),
     )
+    # As `__main__.py` builds it: operator ranges plus the NAT gateway's egress address.
+    egress = [networking.egress_public_ip] if networking.egress_public_ip is not None else []
+    allow_list = [*deployment.allowed_ip_ranges, *egress] if allowed is None else allowed
     return Messaging(
         "messaging",
         MessagingArgs(
@@ -138,6 +146,7 @@ def build_messaging(settings: StackSettings, *, with_site: bool = True) -> Messa
                 action_group_id=ACTION_GROUP_ID,
                 thresholds=env.monitoring.alerts,
             ),
+            allowed_ip_ranges=allow_list,
         ),
     )
 
@@ -298,6 +307,62 @@ def test_private_environment_without_a_site_is_refused() -> None:
 
 def _ignore(_: Any) -> None:
     return None
+
+
+NETWORK_RULE_SET = "azure-native:servicebus:NamespaceNetworkRuleSet"
+
+
+def test_network_rule_set_denies_by_default_and_admits_the_allow_list(stack: str) -> None:
+    run = layer_run(stack)
+    namespace = _namespace(run)
+    (rule_set,) = run.by_type(NETWORK_RULE_SET)
+    inputs = rule_set.inputs
+    assert rule_set.parent == namespace.urn
+    assert inputs["namespaceName"] == namespace.outputs["name"]
+    assert inputs["defaultAction"] == "Deny"
+    # The same switch as the namespace's own, so the two never disagree.
+    assert inputs["publicNetworkAccess"] == namespace.inputs["publicNetworkAccess"]
+    if stack in PRIVATE:
+        assert inputs["publicNetworkAccess"] == "Disabled"
+        assert inputs.get("ipRules", []) == []
+        # Trusted Microsoft services bypass the firewall on Premium.
+        assert inputs["trustedServiceAccessEnabled"] is True
+    else:
+        assert inputs["publicNetworkAccess"] == "Enabled"
+        egress = run.one("azure-native:network:PublicIPAddress").outputs["ipAddress"]
+        assert inputs["ipRules"] == [{"ipMask": egress, "action": "Allow"}]
+        # Standard has no trusted-services option (service-bus-ip-filtering): left unset.
+        assert "trustedServiceAccessEnabled" not in inputs
+    assert "virtualNetworkRules" not in inputs  # service endpoints need Premium
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "qa"])
+def test_the_program_admits_operator_ranges_and_egress_like_key_vault(stack_name: str) -> None:
+    from tests.conftest import stack_run
+
+    run = stack_run(stack_name)
+    (rule_set,) = run.by_type(NETWORK_RULE_SET)
+    vault = run.one("azure-native:keyvault:Vault")
+    admitted = [r["ipMask"] for r in rule_set.inputs["ipRules"]]
+    assert admitted
+    assert admitted == [r["value"] for r in vault.inputs["properties"]["networkAcls"]["ipRules"]]
+
+
+def test_program_rule_set_clears_the_advisory() -> None:
+    from policies.offline import evaluate, from_recorded
+    from tests.conftest import stack_run
+
+    for stack_name in ENVIRONMENTS:
+        run = stack_run(stack_name)
+        report = evaluate(from_recorded(run.resources.values()), stack_name)
+        assert [r for r in report.results if r.rule == "servicebus-network-rule-set"] == []
+
+
+def test_public_namespace_with_nothing_to_admit_is_refused() -> None:
+    refused = run_layer("dev", lambda settings: _ignore(build_messaging(settings, allowed=[])))
+    assert refused.error is not None
+    assert "enforces defaultAction Deny only with at least one IP rule" in refused.error
+    assert refused.by_type(NETWORK_RULE_SET) == []
 
 
 def test_basic_is_refused() -> None:

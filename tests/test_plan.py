@@ -26,6 +26,7 @@ def test_json_plan_agrees_with_settings(stack: str, capsys: pytest.CaptureFixtur
     assert data["problems"] == []
     assert data["policy"]["ok"] is True
     assert data["policy"]["mandatory"] == []
+    assert data["policy"]["stale_exemptions"] == []
 
 
 def test_text_plan_shows_tree_counts_flags_and_outputs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,3 +101,29 @@ def test_a_mandatory_policy_violation_fails_the_plan() -> None:
     rules = {v["rule"] for v in summary["policy"]["mandatory"]}
     assert any("keyvault" in rule for rule in rules)
     assert plan.summarize(run)["ok"] is True
+
+
+def test_a_stale_exemption_fails_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policies.config import PolicyConfig
+
+    config = PolicyConfig.from_mapping(
+        {
+            "rbac-narrow-scope": {
+                "exemptions": [
+                    {
+                        "resource": "security-kv-secrets-user-orders",
+                        "reason": "a vault-wide grant that no longer exists",
+                        "expires": "2999-12-31",
+                    }
+                ]
+            }
+        }
+    )
+    monkeypatch.setattr(PolicyConfig, "for_environment", classmethod(lambda cls, env: config))
+    summary = plan.summarize(stack_run("prod"))
+    assert summary["ok"] is False
+    assert summary["policy"]["ok"] is True  # the pack itself has nothing to refuse
+    [stale] = summary["policy"]["stale_exemptions"]
+    assert stale["resource"] == "security-kv-secrets-user-orders"
+    assert "names no resource of this stack" in stale["message"]
+    assert "Stale exemptions" in plan.render_text(summary)

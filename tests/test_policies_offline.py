@@ -206,3 +206,60 @@ def test_outputs_rule_runs_only_when_outputs_are_given() -> None:
     with_outputs = evaluate([], "prod", config, TODAY, stack_outputs=leaked, secret_outputs=set())
     assert without.results == ()
     assert [r.rule for r in with_outputs.results] == ["no-plaintext-secret-outputs"]
+
+
+# ---- stale exemptions (offline report) ---------------------------------------------------
+
+
+def _exempt(rule: str, resource: str, expires: str = "2026-12-31") -> PolicyConfig:
+    return PolicyConfig.from_mapping(
+        {rule: {"exemptions": [{"resource": resource, "reason": "r", "expires": expires}]}}
+    )
+
+
+def test_an_exemption_naming_no_resource_is_stale() -> None:
+    report = _report(_vault(), config=_exempt("keyvault-rbac-authorization", "security-kv-old"))
+    [stale] = report.stale_exemptions
+    assert (stale.rule, stale.resource) == ("keyvault-rbac-authorization", "security-kv-old")
+    assert "names no resource of this stack" in stale.message
+    assert "1 stale exemptions" in report.render().splitlines()[0]
+    assert "[keyvault-rbac-authorization] security-kv-old" in report.render()
+
+
+def test_an_exemption_on_a_compliant_resource_is_stale() -> None:
+    report = _report(_vault(), config=_exempt("keyvault-rbac-authorization", "security-vault"))
+    [stale] = report.stale_exemptions
+    assert "has no keyvault-rbac-authorization violation" in stale.message
+
+
+@pytest.mark.parametrize("resource", ["security-vault", KV_URN])
+def test_an_exemption_that_suppresses_a_violation_is_not_stale(resource: str) -> None:
+    report = _report(
+        _vault(enableRbacAuthorization=False),
+        config=_exempt("keyvault-rbac-authorization", resource),
+    )
+    assert [r.rule for r in report.exempted] == ["keyvault-rbac-authorization"]
+    assert report.stale_exemptions == ()
+
+
+def test_an_exemption_on_an_undecided_resource_is_not_stale() -> None:
+    report = _report(
+        _vault(enablePurgeProtection=UNKNOWN_BOOL),
+        config=_exempt("keyvault-purge-protection", "security-vault"),
+    )
+    assert [n.rule for n in report.notes] == ["keyvault-purge-protection"]
+    assert report.stale_exemptions == ()
+
+
+def test_expired_exemptions_are_not_reported_stale() -> None:
+    config = _exempt("keyvault-rbac-authorization", "security-kv-old", expires="2026-01-01")
+    assert _report(_vault(), config=config).stale_exemptions == ()
+
+
+@pytest.mark.parametrize("environment", ["dev", "qa", "staging", "prod"])
+def test_shipped_exemptions_each_name_a_resource_of_their_stack(environment: str) -> None:
+    from tests.conftest import stack_run
+
+    run = stack_run(environment)
+    report = evaluate(from_recorded(run.resources.values()), environment)  # type: ignore[arg-type]
+    assert report.stale_exemptions == (), report.render()

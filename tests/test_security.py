@@ -146,14 +146,13 @@ def test_waf_policy_mode_and_rules(stack: str) -> None:
     assert rule["ruleType"] == "RateLimitRule"
     assert rule["rateLimitThreshold"] == env.security.waf_rate_limit_per_minute
     managed = waf.inputs.get("managedRules")
-    if stack == "prod":
-        assert waf.inputs["sku"]["name"] == "Premium_AzureFrontDoor"
-        assert {s["ruleSetType"] for s in managed["managedRuleSets"]} == {
-            "Microsoft_DefaultRuleSet",
-            "Microsoft_BotManagerRuleSet",
-        }
-    else:
-        assert managed is None  # Standard has custom rules only
+    # Staging mirrors prod: Premium, with the managed rule sets.
+    assert env.security.waf_managed_rules
+    assert waf.inputs["sku"]["name"] == "Premium_AzureFrontDoor"
+    assert {s["ruleSetType"] for s in managed["managedRuleSets"]} == {
+        "Microsoft_DefaultRuleSet",
+        "Microsoft_BotManagerRuleSet",
+    }
 
 
 def test_dev_qa_waf_mode_is_detection_in_settings() -> None:

@@ -11,6 +11,7 @@ import pytest
 from config.settings import (
     ENVIRONMENTS,
     ApimSku,
+    FrontDoorSku,
     FunctionsPlan,
     ServiceBusSku,
     SettingsError,
@@ -166,6 +167,15 @@ BAD_CONFIG = [
         id="functions-consumption",
     ),
     pytest.param(
+        {"platform:overrides": {"security": {"wafManagedRules": True}}},
+        [
+            "security.wafManagedRules = true with skus.frontDoor = Standard_AzureFrontDoor",
+            "need Front Door Premium",
+            "allowed: skus.frontDoor = Premium_AzureFrontDoor, or security.wafManagedRules = false",
+        ],
+        id="managed-waf-on-front-door-standard",
+    ),
+    pytest.param(
         {"platform:overrides": {"database": {"backupRetentionDays": 14}}},
         ["database.backupRetentionDays = 14", "Basic keeps at most 7 days"],
         id="sql-basic-long-retention",
@@ -267,3 +277,50 @@ def test_prod_cannot_turn_purge_protection_off() -> None:
     }
     with pytest.raises(SettingsError, match="enablePurgeProtection = false in prod"):
         load_stack_settings("prod", config)
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_a_prod_mirror_cannot_run_front_door_standard(stack: str) -> None:
+    config = {
+        **BASE,
+        "platform:overrides": json.dumps({"skus": {"frontDoor": "Standard_AzureFrontDoor"}}),
+    }
+    with pytest.raises(SettingsError) as caught:
+        load_stack_settings(stack, config)
+    assert "security.wafManagedRules = true with skus.frontDoor = Standard_AzureFrontDoor" in str(
+        caught.value
+    )
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_a_prod_mirror_keeps_the_managed_waf(stack: str) -> None:
+    config = {**BASE, "platform:overrides": json.dumps({"security": {"wafManagedRules": False}})}
+    with pytest.raises(SettingsError, match=f"security.wafManagedRules = false in {stack}"):
+        load_stack_settings(stack, config)
+
+
+def test_a_prod_mirror_without_front_door_needs_no_managed_waf() -> None:
+    overrides = {"features": {"enableCdn": False}, "security": {"wafManagedRules": False}}
+    config = {**BASE, "platform:overrides": json.dumps(overrides)}
+    assert not load_stack_settings("staging", config).env.security.waf_managed_rules
+
+
+def test_staging_runs_front_door_premium_with_managed_rules_like_prod() -> None:
+    for stack in ("staging", "prod"):
+        env = get_environment_settings(stack)
+        assert env.skus.front_door is FrontDoorSku.PREMIUM
+        assert env.security.waf_managed_rules
+
+
+def test_public_service_bus_with_no_range_to_admit_is_refused() -> None:
+    config = {
+        **BASE,
+        "platform:overrides": json.dumps({"network": {"enableNatGateway": False}}),
+    }
+    with pytest.raises(SettingsError) as caught:
+        load_stack_settings("dev", config)
+    message = str(caught.value)
+    assert "Pulumi.dev.yaml: platform:allowedIpRanges is empty" in message
+    assert "allow-all" in message and "security.enablePrivateEndpoints = true" in message
+    with_range = {**config, "platform:allowedIpRanges": json.dumps(["203.0.113.0/24"])}
+    assert load_stack_settings("dev", with_range).deployment.allowed_ip_ranges

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -20,6 +20,7 @@ from infra.messaging.entities import (
 from infra.messaging.servicebus import (
     NamespaceArgs,
     create_namespace,
+    create_network_rule_set,
     create_queue,
     create_subscription,
     create_topic,
@@ -55,6 +56,9 @@ class MessagingArgs:
     private_endpoint_site: PrivateEndpointSite | None
     workspace_id: pulumi.Input[str]
     alert_context: AlertContext
+    allowed_ip_ranges: Sequence[pulumi.Input[str]] = ()
+    """Operator ranges and the platform's egress address: what the namespace's firewall
+    admits where it keeps public access (no private endpoint)."""
 
 
 class Messaging(pulumi.ComponentResource):
@@ -94,6 +98,13 @@ class Messaging(pulumi.ComponentResource):
                 "namespace would have public access off and no way in"
             )
         premium = env.skus.service_bus is ServiceBusSku.PREMIUM
+        if not private and not args.allowed_ip_ranges:
+            raise ValueError(
+                "the Service Bus namespace keeps public access but no IP range was given to "
+                "admit: Azure enforces defaultAction Deny only with at least one IP rule, so "
+                "the namespace would be open to every network; pass the operator ranges or "
+                "the egress address (network.enableNatGateway), or turn on private endpoints"
+            )
 
         namespace = create_namespace(
             name,
@@ -106,6 +117,14 @@ class Messaging(pulumi.ComponentResource):
                 tags=tags,
             ),
             parent=self,
+        )
+        create_network_rule_set(
+            name,
+            namespace=namespace,
+            resource_group_name=args.resource_group_name,
+            sku=env.skus.service_bus,
+            private=private,
+            allowed_ip_ranges=args.allowed_ip_ranges,
         )
         # Dedicated: operational and runtime audit logs land in AZMSOperationalLogs,
         # AZMSRuntimeAuditLogs, ... instead of AzureDiagnostics.

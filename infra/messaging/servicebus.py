@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -73,6 +73,52 @@ def create_namespace(
         zone_redundant=True if premium else None,
         tags=dict(args.tags),
         opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def create_network_rule_set(
+    name: str,
+    *,
+    namespace: servicebus.Namespace,
+    resource_group_name: pulumi.Input[str],
+    sku: ServiceBusSku,
+    private: bool,
+    allowed_ip_ranges: Sequence[pulumi.Input[str]],
+) -> servicebus.NamespaceNetworkRuleSet:
+    """The namespace's firewall: deny by default, admit the operator ranges and the
+    platform's egress address where the namespace keeps public access.
+
+    Standard supports IP firewall rules but not the trusted-services exception, and virtual
+    network rules (service endpoints) and private endpoints need Premium:
+    https://learn.microsoft.com/azure/service-bus-messaging/service-bus-ip-filtering
+    Deny with no IP rule at all is enforced as Allow, so the messaging layer refuses a
+    public namespace with nothing to admit (Azure would leave it open to every network).
+    """
+    premium = sku is ServiceBusSku.PREMIUM
+    return servicebus.NamespaceNetworkRuleSet(
+        f"{name}-sb-network",
+        namespace_name=namespace.name,
+        resource_group_name=resource_group_name,
+        default_action=servicebus.DefaultAction.DENY,
+        # The same switch as the namespace's: Disabled where the private endpoint is the way in.
+        public_network_access=(
+            servicebus.PublicNetworkAccessFlag.DISABLED
+            if private
+            else servicebus.PublicNetworkAccessFlag.ENABLED
+        ),
+        ip_rules=(
+            []
+            if private
+            else [
+                servicebus.NWRuleSetIpRulesArgs(
+                    ip_mask=ip, action=servicebus.NetworkRuleIPAction.ALLOW
+                )
+                for ip in allowed_ip_ranges
+            ]
+        ),
+        # Premium only; on Standard the option does not exist (left unset, Azure's false).
+        trusted_service_access_enabled=True if premium else None,
+        opts=pulumi.ResourceOptions(parent=namespace),
     )
 
 

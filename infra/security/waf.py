@@ -1,4 +1,4 @@
-"""Front Door WAF policy: managed rule sets where the tier allows them, and a rate limit."""
+"""Front Door WAF policy: managed rule sets where the environment asks, and a rate limit."""
 
 from __future__ import annotations
 
@@ -27,8 +27,13 @@ def create_waf_policy(
     tags: Mapping[str, str],
     parent: pulumi.Resource,
 ) -> frontdoor.Policy:
-    """Detection in dev/qa, prevention in staging/prod, as the settings say."""
-    premium = sku is FrontDoorSku.PREMIUM
+    """Detection in dev/qa, prevention in staging/prod, as the settings say.
+
+    Managed rule sets come from `security.wafManagedRules`; the settings validator has
+    already refused them on a tier without them (Standard).
+    """
+    if security.waf_managed_rules and sku is not FrontDoorSku.PREMIUM:
+        raise ValueError(f"managed WAF rule sets need {FrontDoorSku.PREMIUM.value}, not {sku}")
     return frontdoor.Policy(
         f"{name}-waf",
         policy_name=azure_name,
@@ -67,7 +72,7 @@ def create_waf_policy(
                     for rule_set, version, action in MANAGED_RULE_SETS
                 ]
             )
-            if premium
+            if security.waf_managed_rules
             else None
         ),
         tags=dict(tags),

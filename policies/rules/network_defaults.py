@@ -139,6 +139,20 @@ def _rule_set_content(rule_set: ResourceRecord) -> list[Finding]:
         findings.append(unknown("ipRules"))
     elif any(str(m) in OPEN_RANGES for m in masks):
         findings.append(violation("ipRules admit the whole Internet (0.0.0.0/0)"))
+    elif public and not masks:
+        # Deny with neither an IP rule nor a virtual network rule is enforced as Allow.
+        # https://learn.microsoft.com/azure/service-bus-messaging/service-bus-ip-filtering
+        subnets = lookup(rule_set.props, "virtualNetworkRules")
+        if subnets is UNKNOWN:
+            findings.append(unknown("virtualNetworkRules"))
+        elif not (isinstance(subnets, list) and subnets):
+            findings.append(
+                violation(
+                    "public network access with no ipRules and no virtualNetworkRules: Azure "
+                    'enforces defaultAction "Deny" only with at least one rule, so every '
+                    "network may connect"
+                )
+            )
     return findings
 
 

@@ -451,6 +451,33 @@ PUBLIC = [
     ),
     Fixture(
         "servicebus-network-rule-set",
+        "violating",
+        "violation",
+        [record(SB, "sb", NAMESPACE), record(SB_RULES, "sb-rules", {**RULE_SET, "ipRules": []})],
+        environment="dev",
+        note="deny-with-no-rule-is-allow",
+    ),
+    Fixture(
+        "servicebus-network-rule-set",
+        "compliant",
+        "pass",
+        [
+            record(SB, "sb", NAMESPACE),
+            record(
+                SB_RULES,
+                "sb-rules",
+                {
+                    **RULE_SET,
+                    "ipRules": [],
+                    "virtualNetworkRules": [{"subnet": {"id": "/subscriptions/s/x/subnets/a"}}],
+                },
+            ),
+        ],
+        environment="dev",
+        note="subnet-rule-only",
+    ),
+    Fixture(
+        "servicebus-network-rule-set",
         "unknown",
         "unknown",
         [
