@@ -2,10 +2,10 @@
 
 Mutation testing starts pytest once per mutant; most of that time went on importing pytest,
 pydantic, Pulumi, FastAPI and SQLAlchemy again. The server imports those third-party
-libraries once (never the project's own modules, which are the ones being mutated), and
+libraries once (and only those project modules that import no mutated one), and
 forks a child per request that runs `pytest.main` against the sources on disk.
 
-    python scripts/forkserver.py serve SOCKET [module ...]   # in the tree under test
+    python scripts/forkserver.py serve SOCKET MUTATED,MODULES [preload ...]   # in the tree
     python -I -S scripts/forkserver.py run SOCKET TIMEOUT -- pytest-args...   # exit code
 """
 
@@ -18,16 +18,20 @@ import socket
 import sys
 
 
-def serve(path: str, preload: list[str]) -> None:
+def serve(path: str, preload: list[str], mutated: list[str]) -> None:
     """Answer each request with the exit code of pytest run in a fresh fork."""
     import importlib
 
     sys.dont_write_bytecode = True
+    sys.path.insert(0, os.getcwd())
     for name in preload:
         try:
             importlib.import_module(name)
         except ImportError:
             continue
+    stale = sorted(set(mutated) & set(sys.modules))
+    if stale:
+        sys.exit(f"preloading imported the mutated module(s) {', '.join(stale)}")
     if os.path.exists(path):
         os.unlink(path)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
@@ -83,7 +87,8 @@ def stop(path: str) -> None:
 if __name__ == "__main__":
     command, socket_path, *rest = sys.argv[1:]
     if command == "serve":
-        serve(socket_path, rest)
+        # serve SOCKET MUTATED,MODULES PRELOAD...
+        serve(socket_path, rest[1:], rest[0].split(","))
     elif command == "stop":
         stop(socket_path)
     else:

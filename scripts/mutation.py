@@ -98,6 +98,8 @@ class Session:
     python: str = INFRA_PYTHON
     # tests/conftest.py imports the mock engine; tests that use none of its fixtures skip it.
     noconftest: bool = False
+    # Project modules the fork server may import once: none of them imports a mutated module.
+    preload: tuple[str, ...] = ()
 
     def test_command(self, tree: Path, timeout: float) -> list[str]:
         """A client of the session's fork server (scripts/forkserver.py) that runs pytest."""
@@ -108,6 +110,17 @@ class Session:
     @property
     def pytest_args(self) -> tuple[str, ...]:
         return (*PYTEST_ARGS, "--noconftest") if self.noconftest else PYTEST_ARGS
+
+    @property
+    def module_names(self) -> list[str]:
+        """Import names of the mutated modules (services' packages sit in services/<dir>/)."""
+        names = []
+        for module in self.modules:
+            parts = module.removesuffix(".py").split("/")
+            if parts[0] == "services":
+                parts = parts[2:]
+            names.append(".".join(p for p in parts if p != "__init__"))
+        return names
 
     @property
     def socket(self) -> Path:
@@ -131,6 +144,7 @@ SESSIONS: tuple[Session, ...] = (
             for m in ("nat_gateway", "nsg", "private_endpoints", "protection", "subnets", "vnet")
         ),
         ("tests/test_boundaries_networking.py", "tests/test_networking.py"),
+        preload=("config.settings", "infra.core.naming", "infra.core.tags"),
     ),
     Session(
         "identity",
@@ -172,6 +186,7 @@ SESSIONS: tuple[Session, ...] = (
         tuple(sorted(str(p.relative_to(REPO)) for p in (REPO / "policies/rules").glob("*.py"))),
         ("tests/test_policies_rules.py", "tests/test_policies_stack.py"),
         noconftest=True,
+        preload=("policies.constants", "policies.core", "tests.policies.builders"),
     ),
 )
 
@@ -326,9 +341,16 @@ def fork_server(session: Session, tree: Path) -> Iterator[None]:
     """The session's fork server, running in the tree for as long as the session does."""
     session.socket.unlink(missing_ok=True)
     script = str(tree / "scripts/forkserver.py")
-    preload = PRELOAD[session.python]
+    preload = (*PRELOAD[session.python], *session.preload)
     server = subprocess.Popen(  # noqa: S603 - the session table's own command
-        [str(tree / session.python), script, "serve", str(session.socket), *preload],
+        [
+            str(tree / session.python),
+            script,
+            "serve",
+            str(session.socket),
+            ",".join(session.module_names),
+            *preload,
+        ],
         cwd=tree,
         env=_environment(),
     )
