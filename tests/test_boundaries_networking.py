@@ -7,8 +7,10 @@ numbers (priorities, the firewall's address, ports) one off-by-one would break.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import pulumi
 import pytest
 
 from config.settings import (
@@ -18,6 +20,7 @@ from config.settings import (
     SubnetName,
     get_environment_settings,
 )
+from infra.core.naming import Namer
 from infra.networking.nsg import (
     ACCESS_MATRIX,
     DENY_ALL_PRIORITY,
@@ -26,7 +29,12 @@ from infra.networking.nsg import (
     ApimMode,
     inbound_rules,
 )
-from infra.networking.private_endpoints import PRIVATE_LINK_ZONES, PrivateLink
+from infra.networking.private_endpoints import (
+    PRIVATE_LINK_ZONES,
+    PrivateEndpointSite,
+    PrivateLink,
+    add_private_endpoint,
+)
 from infra.networking.protection import firewall_private_ip
 from infra.networking.subnets import (
     CONTAINER_APPS_DELEGATION,
@@ -34,7 +42,8 @@ from infra.networking.subnets import (
     apim_mode,
     subnet_plan,
 )
-from infra.networking.vnet import private_link_services
+from infra.networking.vnet import Networking, NetworkingArgs, private_link_services
+from offline.engine import ProgramRun, RecordedResource, run_program
 
 S = SubnetName
 
@@ -284,3 +293,194 @@ def test_firewall_takes_the_fourth_host_of_its_subnet(cidr: str, address: str) -
     # Azure reserves the first four addresses of a subnet; the firewall gets the next one.
     # https://learn.microsoft.com/azure/virtual-network/virtual-networks-faq#are-there-any-restrictions-on-using-ip-addresses-within-these-subnets
     assert firewall_private_ip(cidr) == address
+
+
+# --- The layer alone under the mock engine (a few seconds, not a whole stack) ----------------
+
+
+def _layer(stack: str, **network: Any) -> ProgramRun:
+    return _layer_run(stack, tuple(sorted(network.items())))
+
+
+@functools.cache
+def _layer_run(stack: str, network: tuple[tuple[str, Any], ...]) -> ProgramRun:
+    env = _with(stack, network=dict(network)) if network else get_environment_settings(stack)
+
+    def program() -> None:
+        layer = Networking(
+            "networking",
+            NetworkingArgs(
+                resource_group_name="rg-x",
+                location="westus2",
+                env=env,
+                namer=Namer("plat", stack, "wus2"),
+                tags={"env": stack},
+                workspace_id=WORKSPACE,
+            ),
+        )
+        pulumi.export("egress", layer.egress_public_ip)
+        pulumi.export("site", layer.private_endpoint_site is not None)
+
+    run = run_program(stack, config={}, program=program)
+    assert run.error is None, run.error
+    return run
+
+
+WORKSPACE = (
+    "/subscriptions/x/resourceGroups/rg-x/providers/Microsoft.OperationalInsights/workspaces/log"
+)
+
+
+def _named(run: ProgramRun, name: str) -> RecordedResource:
+    return next(r for r in run.resources.values() if r.name == name)
+
+
+def test_dev_layer_subnets_nat_and_no_protection() -> None:
+    run = _layer("dev")
+    vnet = run.one("azure-native:network:VirtualNetwork")
+    assert vnet.inputs["enableDdosProtection"] is False
+    assert "ddosProtectionPlan" not in vnet.inputs
+    assert run.by_type("azure-native:network:DdosProtectionPlan") == []
+    assert run.by_type("azure-native:network:AzureFirewall") == []
+    nat = run.one("azure-native:network:NatGateway")
+    assert nat.inputs["idleTimeoutInMinutes"] == 4
+    subnets = {r.name: r.inputs for r in run.by_type("azure-native:network:Subnet")}
+    assert set(subnets) == {f"networking-snet-{s.value}" for s in S}
+    for name in S:
+        inputs = subnets[f"networking-snet-{name.value}"]
+        assert inputs["defaultOutboundAccess"] is False
+        assert ("natGateway" in inputs) is (name in (S.APP, S.FUNCTIONS))
+        assert "routeTable" not in inputs
+        assert inputs["privateEndpointNetworkPolicies"] == (
+            "Enabled" if name in (S.DATA, S.INTEGRATION) else "Disabled"
+        )
+        endpoints = [e["service"] for e in inputs.get("serviceEndpoints", [])]
+        assert endpoints == (["Microsoft.Storage"] if name in (S.APP, S.FUNCTIONS) else [])
+        delegations = inputs.get("delegations")
+        if name in (S.APP, S.FUNCTIONS):
+            assert delegations == [{"name": "delegation", "serviceName": CONTAINER_APPS_DELEGATION}]
+        else:
+            assert delegations is None
+    assert run.stack_outputs == {
+        "egress": run.one("azure-native:network:PublicIPAddress").outputs["ipAddress"],
+        "site": False,
+    }
+    assert run.by_type("azure-native:privatedns:PrivateZone") == []
+
+
+def test_every_nsg_sends_its_rule_logs_but_no_metrics() -> None:
+    run = _layer("dev")
+    settings = {r.name: r.inputs for r in run.by_type("azure-native:monitor:DiagnosticSetting")}
+    for name in S:
+        inputs = settings[f"networking-nsg-{name.value}-diag"]
+        assert inputs["workspaceId"] == WORKSPACE
+        assert "metrics" not in inputs
+    nsg = _named(run, "networking-nsg-app")
+    assert nsg.inputs["tags"] == {"env": "dev", "layer": "networking", "subnet": "app"}
+
+
+def test_prod_layer_ddos_firewall_and_routes() -> None:
+    run = _layer("prod")
+    plan = run.one("azure-native:network:DdosProtectionPlan")
+    vnet = run.one("azure-native:network:VirtualNetwork")
+    assert vnet.inputs["enableDdosProtection"] is True
+    assert vnet.inputs["ddosProtectionPlan"]["id"] == plan.id
+    nat = run.one("azure-native:network:NatGateway")
+    firewall_subnet = _named(run, "networking-snet-firewall")
+    assert firewall_subnet.inputs["subnetName"] == "AzureFirewallSubnet"
+    assert firewall_subnet.inputs["addressPrefix"] == "10.2.6.0/26"
+    assert firewall_subnet.inputs["natGateway"]["id"] == nat.id
+    assert vnet.urn in firewall_subnet.dependencies
+    # The six subnets wait for the firewall's: one VNet update at a time.
+    assert firewall_subnet.urn in _named(run, "networking-snet-gateway").dependencies
+    routes = run.one("azure-native:network:RouteTable")
+    assert routes.inputs["disableBgpRoutePropagation"] is True
+    (route,) = routes.inputs["routes"]
+    assert (route["nextHopType"], route["nextHopIpAddress"]) == ("VirtualAppliance", "10.2.6.4")
+    for name in S:
+        inputs = _named(run, f"networking-snet-{name.value}").inputs
+        assert ("routeTable" in inputs) is (name in (S.APP, S.FUNCTIONS))
+        assert "natGateway" not in inputs
+    group = run.one("azure-native:network:FirewallPolicyRuleCollectionGroup").inputs
+    assert group["priority"] == 200
+    (collection,) = group["ruleCollections"]
+    assert collection["priority"] == 200
+    assert collection["action"] == {"type": "Allow"}
+    for rule in collection["rules"]:
+        assert rule["protocols"] == [{"protocolType": "Https", "port": 443}]
+        assert rule["sourceAddresses"] == ["10.2.1.0/24", "10.2.2.0/24"]
+    firewall = run.one("azure-native:network:AzureFirewall")
+    diag = _named(run, "networking-firewall-diag").inputs
+    assert diag["resourceUri"] == firewall.id
+    assert diag["logAnalyticsDestinationType"] == "Dedicated"
+    assert run.stack_outputs["site"] is True
+    zones = run.by_type("azure-native:privatedns:PrivateZone")
+    assert {z.inputs["privateZoneName"] for z in zones} == {
+        PRIVATE_LINK_ZONES[s][0] for s in private_link_services(get_environment_settings("prod"))
+    }
+    links = run.by_type("azure-native:privatedns:VirtualNetworkLink")
+    assert len(links) == len(zones)
+    assert all(link.inputs["virtualNetwork"]["id"] == vnet.id for link in links)
+
+
+def test_prod_without_nat_keeps_the_firewall_and_has_no_egress_address() -> None:
+    run = _layer("prod", enable_nat_gateway=False)
+    assert run.by_type("azure-native:network:NatGateway") == []
+    assert "natGateway" not in _named(run, "networking-snet-firewall").inputs
+    assert run.stack_outputs["egress"] is None
+    assert len(run.by_type("azure-native:network:AzureFirewall")) == 1
+
+
+def test_firewall_flag_without_a_subnet_builds_no_firewall() -> None:
+    # The settings validator refuses this combination; the layer does not half-build it.
+    run = _layer("prod", enable_firewall=False)
+    assert run.by_type("azure-native:network:AzureFirewall") == []
+    assert "routeTable" not in _named(run, "networking-snet-app").inputs
+    run = _layer("prod", firewall_subnet_cidr=None)
+    assert run.by_type("azure-native:network:AzureFirewall") == []
+
+
+def test_private_endpoint_to_the_registry_uses_its_zone_and_group() -> None:
+    def program() -> None:
+        site = PrivateEndpointSite(
+            resource_group_name="rg-x",
+            location="westus2",
+            subnet_ids={S.DATA: pulumi.Output.from_input("/subnets/data")},
+            zone_ids={PrivateLink.CONTAINER_REGISTRY: pulumi.Output.from_input("/zones/acr")},
+        )
+        parent = pulumi.ComponentResource("test:x:Parent", "parent")
+        add_private_endpoint(
+            "registry",
+            site,
+            service=PrivateLink.CONTAINER_REGISTRY,
+            target_resource_id="/registries/cr",
+            azure_name="pep-cr",
+            subnet=S.DATA,
+            tags={"layer": "security"},
+            parent=parent,
+        )
+        with pytest.raises(ValueError, match="no private DNS zone for sql"):
+            add_private_endpoint(
+                "sql",
+                site,
+                service=PrivateLink.SQL,
+                target_resource_id="/servers/sql",
+                azure_name="pep-sql",
+                subnet=S.DATA,
+                tags={},
+                parent=parent,
+            )
+
+    run = run_program("dev", config={}, program=program)
+    assert run.error is None, run.error
+    endpoint = run.one("azure-native:network:PrivateEndpoint").inputs
+    assert endpoint["subnet"]["id"] == "/subnets/data"
+    assert endpoint["customNetworkInterfaceName"] == "pep-cr-nic"
+    (connection,) = endpoint["privateLinkServiceConnections"]
+    assert connection["groupIds"] == ["registry"]
+    assert connection["privateLinkServiceId"] == "/registries/cr"
+    group = run.one("azure-native:network:PrivateDnsZoneGroup").inputs
+    assert group["privateDnsZoneConfigs"] == [{"name": "acr", "privateDnsZoneId": "/zones/acr"}]
+    assert run.by_type("azure-native:network:PrivateEndpoint")[0].inputs["tags"] == {
+        "layer": "security"
+    }
