@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -127,6 +128,17 @@ class Session:
         return WORK / f"{self.name}.sock"
 
 
+RULES = REPO / "policies" / "rules"
+
+
+def _halves(modules: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    big = {"policies/rules/common.py", "policies/rules/network.py"}
+    return [
+        ("a", tuple(m for m in modules if m in big)),
+        ("b", tuple(m for m in modules if m not in big)),
+    ]
+
+
 # Areas in the priority order of issue 10 item 17.
 SESSIONS: tuple[Session, ...] = (
     Session(
@@ -180,13 +192,17 @@ SESSIONS: tuple[Session, ...] = (
             "tests/test_secrets.py",
         ),
     ),
-    Session(
-        "policies",
-        "policies/rules",
-        tuple(sorted(str(p.relative_to(REPO)) for p in (REPO / "policies/rules").glob("*.py"))),
-        ("tests/test_policies_rules.py", "tests/test_policies_stack.py"),
-        noconftest=True,
-        preload=("policies.constants", "policies.core", "tests.policies.builders"),
+    *(
+        Session(
+            f"policies-{part}",
+            "policies/rules",
+            modules,
+            ("tests/test_policies_rules.py", "tests/test_policies_stack.py"),
+            noconftest=True,
+            preload=("policies.constants", "policies.core", "tests.policies.builders"),
+        )
+        # Two halves of about the same size, so that two runs can share the work.
+        for part, modules in _halves(sorted(str(p.relative_to(REPO)) for p in RULES.glob("*.py")))
     ),
 )
 
@@ -367,7 +383,7 @@ def fork_server(session: Session, tree: Path) -> Iterator[None]:
         session.socket.unlink(missing_ok=True)
 
 
-def run_session(session: Session, tree: Path, *, retest_survivors: bool) -> None:
+def run_session(session: Session, tree: Path, *, retest_survivors: bool, resume: bool) -> None:
     """Initialise (or reopen) the session's database and test every pending mutant."""
     elapsed = baseline(session, tree)
     timeout = max(30.0, 4 * elapsed)
@@ -377,7 +393,7 @@ def run_session(session: Session, tree: Path, *, retest_survivors: bool) -> None
     cosmic_ray = str(REPO / ".venv/bin/cosmic-ray")
     if retest_survivors and db_path.exists():
         forget_survivors(db_path)
-    else:
+    elif not (resume and db_path.exists()):
         subprocess.run(  # noqa: S603 - cosmic-ray from this venv
             [cosmic_ray, "init", "--force", str(config_path), str(db_path)],
             cwd=tree,
@@ -504,19 +520,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--session", action="append", choices=[s.name for s in SESSIONS])
     parser.add_argument("--retest-survivors", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="go on with an interrupted run")
+    parser.add_argument(
+        "--tree", default="tree", help="name of the tree copy (one per concurrent run)"
+    )
     parser.add_argument("--report-only", action="store_true", help="tally the last run's results")
     parser.add_argument("--fail-under", type=float, default=85.0)
     args = parser.parse_args(argv)
+    # `kill` of a run still stops its fork server and restores the tree (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     chosen = [s for s in SESSIONS if not args.session or s.name in args.session]
     WORK.mkdir(exist_ok=True)
-    tree = WORK / "tree"
+    tree = WORK / args.tree
     seconds: dict[str, float] = {}
     if not args.report_only:
         copy_tree(tree)
         for session in chosen:
             started = time.monotonic()
             print(f"== {session.name}: {', '.join(session.modules)}", flush=True)
-            run_session(session, tree, retest_survivors=args.retest_survivors)
+            run_session(session, tree, retest_survivors=args.retest_survivors, resume=args.resume)
             seconds[session.area] = seconds.get(session.area, 0.0) + time.monotonic() - started
     text, rate = report(tally(chosen), seconds)
     print(text)

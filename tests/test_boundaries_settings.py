@@ -481,3 +481,64 @@ def test_unknown_top_level_override_lists_the_sections() -> None:
     assert "unknown key; allowed: database, environment, etl, features, monitoring" in str(
         caught.value
     )
+
+
+# --- The rest of the matrix: values no seed table pins, decided in settings.py's comments ----
+
+# dotted path: (dev, qa, staging, prod). Budgets and SQL retention follow the cost tiers of
+# seed 003; 2555 days of ETL files is MiFID II's seven years of record keeping (seed 001).
+MATRIX: dict[str, tuple[Any, Any, Any, Any]] = {
+    "monitoring.monthly_budget_usd": (500, 500, 2000, 10000),
+    "database.backup_retention_days": (7, 7, 14, 35),
+    "database.long_term_retention_weeks": (0, 0, 0, 52),
+    "database.backup_storage_redundancy": ("Local", "Local", "Local", "Geo"),
+    "database.enable_defender": (False, False, True, True),
+    "etl.delete_after_days": (90, 90, 180, 2555),
+    "etl.soft_delete_days": (7, 7, 14, 30),
+    "security.waf_mode": ("Detection", "Detection", "Prevention", "Prevention"),
+    "security.protect_data": (False, False, False, True),
+    "skus.sql_database": ("Basic", "Basic", "S1", "S2"),
+    "skus.service_bus": ("Standard", "Standard", "Premium", "Premium"),
+    "skus.container_registry": ("Basic", "Basic", "Premium", "Premium"),
+    "skus.api_management": ("Developer", "Developer", "Developer", "StandardV2"),
+    "skus.front_door": (
+        "Standard_AzureFrontDoor",
+        "Standard_AzureFrontDoor",
+        "Standard_AzureFrontDoor",
+        "Premium_AzureFrontDoor",
+    ),
+    "skus.redis": ("Balanced_B0", "Balanced_B0", "Balanced_B0", "Balanced_B1"),
+    # Prod's alerts fire sooner than the defaults; the others keep AlertThresholds().
+    "monitoring.alerts.gateway_5xx_percent": (5.0, 5.0, 5.0, 1.0),
+    "monitoring.alerts.gateway_latency_ms": (2000, 2000, 2000, 1000),
+    "monitoring.alerts.active_messages_backlog": (1000, 1000, 1000, 500),
+    "monitoring.alerts.function_failures": (5, 5, 5, 1),
+    "monitoring.alerts.container_restarts": (3, 3, 3, 1),
+    "monitoring.alerts.severity": (2, 2, 2, 1),
+    "monitoring.alerts.dead_letter_messages": (1, 1, 1, 1),
+    "network.firewall_subnet_cidr": (None, None, None, "10.2.6.0/26"),
+}
+
+
+@pytest.mark.parametrize("path", sorted(MATRIX))
+def test_matrix_values(path: str) -> None:
+    for index, name in enumerate(("dev", "qa", "staging", "prod")):
+        value: Any = get_environment_settings(name).model_dump(mode="json")
+        for part in path.split("."):
+            value = value[part]
+        assert value == MATRIX[path][index], (path, name)
+
+
+def test_leaves_are_found_only_where_the_given_config_has_them() -> None:
+    from config.settings import _is_leaf
+
+    given = {"a": "xyz", "b": [1, {"c": 2}], "d": {"e": 1}}
+    assert _is_leaf(given, ("a",))
+    assert not _is_leaf(given, ("a", 0))  # a position inside a string is no key
+    assert _is_leaf(given, ("b", 0))
+    assert not _is_leaf(given, ("b", 1))  # a map, not a leaf
+    assert _is_leaf(given, ("b", 1, "c"))
+    assert not _is_leaf(given, ("b", 2))
+    assert not _is_leaf(given, ("b", "0"))
+    assert not _is_leaf(given, ("d",))
+    assert not _is_leaf(given, ("x",))
