@@ -195,6 +195,7 @@ BOUNDS = [
     (DatabaseSettings, {"backup_retention_days": 7}, "long_term_retention_weeks", 0, 520),
     (EtlSettings, {"cool_after_days": 0, "archive_after_days": 1}, "delete_after_days", 2, 36500),
     (EtlSettings, ETL, "soft_delete_days", 1, 365),
+    (EtlSettings, {**ETL, "archive_after_days": 30}, "cool_after_days", 0, None),
 ]
 
 
@@ -542,3 +543,106 @@ def test_leaves_are_found_only_where_the_given_config_has_them() -> None:
     assert not _is_leaf(given, ("b", "0"))
     assert not _is_leaf(given, ("d",))
     assert not _is_leaf(given, ("x",))
+
+
+def test_allowed_keys_below_a_field_that_is_no_model_are_none() -> None:
+    from config.settings import _allowed_keys
+
+    assert _allowed_keys(("network", "subnets")) == []
+    assert _allowed_keys(("network", "vnetCidr")) == []
+    assert _allowed_keys(("nowhere",)) == []
+    assert _allowed_keys(("monitoring",))[:3] == [
+        "alerts",
+        "budgetAlertThresholdsPercent",
+        "dailyQuotaGb",
+    ]
+
+
+def test_leaf_lookups_never_index_past_what_was_given() -> None:
+    from config.settings import _is_leaf
+
+    given = {"a": "xyz", "b": [1, 2]}
+    assert not _is_leaf(given, ("a", "y"))
+    assert not _is_leaf(given, ("b", 3))
+    assert not _is_leaf(given, ("b", 2))
+    assert _is_leaf(given, ("b", 1))
+
+
+def test_cross_field_problems_are_named_by_their_message_and_field_problems_by_key() -> None:
+    overrides = '{"network": {"enableFirewall": true}, "monitoring": {"logRetentionDays": 1}}'
+    with pytest.raises(SettingsError) as caught:
+        load_stack_settings("dev", {**STACK, "platform:overrides": overrides})
+    lines = str(caught.value).splitlines()[1:]
+    assert lines[0] == (
+        "  - Pulumi.dev.yaml: platform:overrides.network.enableFirewall is true but "
+        "network.firewallSubnetCidr is not set; Azure Firewall needs its own "
+        "AzureFirewallSubnet of /26 or larger"
+    )
+    # The problem after a cross-field one is still reported.
+    assert lines[1].startswith(
+        "  - Pulumi.dev.yaml: platform:overrides.monitoring.logRetentionDays = 1: "
+    )
+
+
+def test_a_wrong_type_is_not_reported_as_an_unknown_key() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_stack_settings(
+            "dev", {**STACK, "platform:overrides": '{"features": {"enableCdn": "maybe"}}'}
+        )
+    message = str(caught.value)
+    assert (
+        'platform:overrides.features.enableCdn = "maybe": Input should be a valid boolean'
+        in message
+    )
+    assert "unknown key" not in message
+
+
+def test_values_already_decoded_and_digit_strings_pass_through() -> None:
+    settings = load_stack_settings(
+        "dev", {**STACK, "platform:owner": "123", "platform:alertEmails": ["a@example.com"]}
+    )
+    assert settings.deployment.owner == "123"
+    assert settings.deployment.alert_emails == ("a@example.com",)
+
+
+def test_sql_admin_login_needs_one_character() -> None:
+    admin = {"sql_admin_object_id": "00000000-0000-0000-0000-000000000000"}
+    DeploymentSettings.model_validate({**BASE, **admin, "sql_admin_login": "g"})
+    with pytest.raises(ValidationError, match="at least 1"):
+        DeploymentSettings.model_validate({**BASE, **admin, "sql_admin_login": ""})
+
+
+def test_private_endpoints_with_basic_service_bus_and_registry_name_both() -> None:
+    data = _env(
+        "dev",
+        security={"enable_private_endpoints": True},
+        skus={"service_bus": "Basic", "container_registry": "Basic"},
+    )
+    _rejected(
+        data,
+        "skus.serviceBus = Basic with security.enablePrivateEndpoints",
+        "skus.containerRegistry = Basic with",
+    )
+
+
+def test_basic_sql_with_less_than_seven_days_is_fine() -> None:
+    assert (
+        _validate_env(
+            _env("dev", database={"backup_retention_days": 1})
+        ).database.backup_retention_days
+        == 1
+    )
+
+
+def test_stack_settings_are_frozen() -> None:
+    settings = load_stack_settings("dev", STACK)
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.stack = "prod"  # type: ignore[misc]
+
+
+def test_secrets_are_read_once() -> None:
+    from config.secrets import get_secrets
+
+    get_secrets.cache_clear()
+    assert get_secrets() is get_secrets()
+    get_secrets.cache_clear()
