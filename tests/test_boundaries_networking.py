@@ -7,6 +7,7 @@ numbers (priorities, the firewall's address, ports) one off-by-one would break.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -35,7 +36,7 @@ from infra.networking.private_endpoints import (
     PrivateLink,
     add_private_endpoint,
 )
-from infra.networking.protection import firewall_private_ip
+from infra.networking.protection import Firewall, firewall_private_ip
 from infra.networking.subnets import (
     CONTAINER_APPS_DELEGATION,
     SERVER_FARMS_DELEGATION,
@@ -484,3 +485,11 @@ def test_private_endpoint_to_the_registry_uses_its_zone_and_group() -> None:
     assert run.by_type("azure-native:network:PrivateEndpoint")[0].inputs["tags"] == {
         "layer": "security"
     }
+
+
+def test_subnet_specs_and_the_firewall_record_are_frozen() -> None:
+    spec = subnet_plan(get_environment_settings("dev"))[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.nat_gateway = True  # type: ignore[misc]
+    assert dataclasses.fields(Firewall)  # a dataclass ...
+    assert Firewall.__dataclass_params__.frozen  # type: ignore[attr-defined]  # ... frozen

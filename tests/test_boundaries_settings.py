@@ -518,6 +518,7 @@ MATRIX: dict[str, tuple[Any, Any, Any, Any]] = {
     "monitoring.alerts.severity": (2, 2, 2, 1),
     "monitoring.alerts.dead_letter_messages": (1, 1, 1, 1),
     "network.firewall_subnet_cidr": (None, None, None, "10.2.6.0/26"),
+    "network.enable_nat_gateway": (True, True, True, True),
 }
 
 
@@ -646,3 +647,20 @@ def test_secrets_are_read_once() -> None:
     get_secrets.cache_clear()
     assert get_secrets() is get_secrets()
     get_secrets.cache_clear()
+
+
+def test_settings_models_are_frozen() -> None:
+    from config.secrets import AppSecrets
+
+    env = get_environment_settings("dev")
+    with pytest.raises(ValidationError, match="frozen"):
+        env.network.enable_firewall = True  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        AppSecrets().arm_use_oidc = True  # type: ignore[misc]
+
+
+def test_zone_redundant_business_critical_keeps_long_restores() -> None:
+    data = _env(
+        "staging", skus={"sql_database": "BC_Gen5_2"}, database={"backup_retention_days": 14}
+    )
+    assert _validate_env(data).skus.sql_database == "BC_Gen5_2"
