@@ -34,11 +34,19 @@ def serve(path: str, preload: list[str], mutated: list[str]) -> None:
         sys.exit(f"preloading imported the mutated module(s) {', '.join(stale)}")
     if os.path.exists(path):
         os.unlink(path)
+    parent = os.getppid()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
         server.bind(path)
         server.listen(1)
+        server.settimeout(5)
         while True:
-            connection, _ = server.accept()
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                if os.getppid() != parent:  # the mutation run is gone: so are we
+                    return
+                continue
+            connection.settimeout(None)
             with connection:
                 request = json.loads(connection.makefile().readline())
                 if request.get("stop"):
