@@ -218,6 +218,7 @@ class Mutant:
     before: str
     after: str
     outcome: str  # killed | survived | incompetent
+    job_id: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -392,7 +393,7 @@ def run_session(session: Session, tree: Path, *, retest_survivors: bool, resume:
     config_path.write_text(_config(session, tree, timeout))
     cosmic_ray = str(REPO / ".venv/bin/cosmic-ray")
     if retest_survivors and db_path.exists():
-        forget_survivors(db_path)
+        forget_survivors(session, db_path)
     elif not (resume and db_path.exists()):
         subprocess.run(  # noqa: S603 - cosmic-ray from this venv
             [cosmic_ray, "init", "--force", str(config_path), str(db_path)],
@@ -409,12 +410,18 @@ def run_session(session: Session, tree: Path, *, retest_survivors: bool, resume:
         )
 
 
-def forget_survivors(db_path: Path) -> None:
-    """Drop the results of surviving mutants so that `cosmic-ray exec` tests them again."""
+def forget_survivors(session: Session, db_path: Path) -> None:
+    """Drop the results of unexplained survivors so that `cosmic-ray exec` tests them again."""
     import sqlite3
 
+    equivalents = load_equivalents()
+    again = [
+        (m.job_id,)
+        for m in results(session)
+        if m.outcome == "survived" and m.key not in equivalents
+    ]
     with sqlite3.connect(db_path) as connection:
-        connection.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+        connection.executemany("DELETE FROM work_results WHERE job_id = ?", again)
 
 
 def _changed_lines(diff: str) -> tuple[int, str, str]:
@@ -450,6 +457,7 @@ def results(session: Session) -> Iterable[Mutant]:
                 before=before,
                 after=after,
                 outcome=str(result.test_outcome.value),
+                job_id=str(item.job_id),
             )
 
 

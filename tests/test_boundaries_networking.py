@@ -491,5 +491,7 @@ def test_subnet_specs_and_the_firewall_record_are_frozen() -> None:
     spec = subnet_plan(get_environment_settings("dev"))[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.nat_gateway = True  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ACCESS_MATRIX[0].ports = ("22",)  # type: ignore[misc]
     assert dataclasses.fields(Firewall)  # a dataclass ...
     assert Firewall.__dataclass_params__.frozen  # type: ignore[attr-defined]  # ... frozen
