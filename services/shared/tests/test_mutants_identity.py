@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from platform_common.errors import ProblemError, install_problem_handlers
+from platform_common.identifiers import is_valid_lei
 from platform_common.identity import (
     ANY_ROLE,
     CALLER_ID_HEADER,
@@ -123,3 +124,10 @@ def test_has_any_needs_an_overlap() -> None:
     assert not caller.has_any(frozenset({Role.ADMIN}))
     assert not caller.has_any(frozenset())
     assert set(ANY_ROLE) == set(Role)
+
+
+def test_an_lei_is_valid_only_at_remainder_one() -> None:
+    # HWUPKR0MPOU8FGXBT394 is 1 mod 97; one less in the check digits is 0 mod 97.
+    assert is_valid_lei("HWUPKR0MPOU8FGXBT394")
+    assert not is_valid_lei("HWUPKR0MPOU8FGXBT393")
+    assert not is_valid_lei("HWUPKR0MPOU8FGXBT395")
