@@ -296,6 +296,17 @@ def test_firewall_takes_the_fourth_host_of_its_subnet(cidr: str, address: str) -
     assert firewall_private_ip(cidr) == address
 
 
+def test_subnet_specs_and_the_firewall_record_are_frozen() -> None:
+    spec = subnet_plan(get_environment_settings("dev"))[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.nat_gateway = True  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ACCESS_MATRIX[0].ports = ("22",)  # type: ignore[misc]
+    # Records handed between layers are frozen too (building one needs a Pulumi run).
+    for record in (Firewall, PrivateEndpointSite, NetworkingArgs):
+        assert record.__dataclass_params__.frozen, record  # type: ignore[attr-defined]
+
+
 # --- The layer alone under the mock engine (a few seconds, not a whole stack) ----------------
 
 
@@ -485,13 +496,3 @@ def test_private_endpoint_to_the_registry_uses_its_zone_and_group() -> None:
     assert run.by_type("azure-native:network:PrivateEndpoint")[0].inputs["tags"] == {
         "layer": "security"
     }
-
-
-def test_subnet_specs_and_the_firewall_record_are_frozen() -> None:
-    spec = subnet_plan(get_environment_settings("dev"))[0]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        spec.nat_gateway = True  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        ACCESS_MATRIX[0].ports = ("22",)  # type: ignore[misc]
-    assert dataclasses.fields(Firewall)  # a dataclass ...
-    assert Firewall.__dataclass_params__.frozen  # type: ignore[attr-defined]  # ... frozen
