@@ -36,7 +36,7 @@ from infra.networking.private_endpoints import (
     PrivateLink,
     add_private_endpoint,
 )
-from infra.networking.protection import Firewall, firewall_private_ip
+from infra.networking.protection import Firewall, FirewallArgs, firewall_private_ip
 from infra.networking.subnets import (
     CONTAINER_APPS_DELEGATION,
     SERVER_FARMS_DELEGATION,
@@ -303,7 +303,7 @@ def test_subnet_specs_and_the_firewall_record_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         ACCESS_MATRIX[0].ports = ("22",)  # type: ignore[misc]
     # Records handed between layers are frozen too (building one needs a Pulumi run).
-    for record in (Firewall, PrivateEndpointSite, NetworkingArgs):
+    for record in (Firewall, FirewallArgs, PrivateEndpointSite, NetworkingArgs):
         assert record.__dataclass_params__.frozen, record  # type: ignore[attr-defined]
 
 
