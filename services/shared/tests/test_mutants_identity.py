@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import pytest
@@ -131,3 +132,9 @@ def test_an_lei_is_valid_only_at_remainder_one() -> None:
     assert is_valid_lei("HWUPKR0MPOU8FGXBT394")
     assert not is_valid_lei("HWUPKR0MPOU8FGXBT393")
     assert not is_valid_lei("HWUPKR0MPOU8FGXBT395")
+
+
+def test_a_caller_cannot_be_given_roles_after_the_gateway_named_them() -> None:
+    caller = Caller("erin", frozenset({Role.VIEWER}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        caller.roles = frozenset({Role.ADMIN})  # type: ignore[misc]
