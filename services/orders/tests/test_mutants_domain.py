@@ -152,3 +152,16 @@ def test_open_order_limit_counts_the_orders_already_open() -> None:
     assert caught.value.detail == "Open order limit of 3 reached."
     # Not counted (amendments): only the notional applies.
     check_risk(LIMITS, APPLE, Decimal(1), Decimal(1), open_orders=None)
+
+
+def test_more_open_orders_than_the_limit_is_refused_too() -> None:
+    # The limit can be lowered while orders are open: 4 open against a limit of 3.
+    with pytest.raises(ProblemError, match="Open order limit of 3 reached"):
+        check_risk(LIMITS, APPLE, Decimal(1), Decimal(1), open_orders=4)
+
+
+def test_the_tick_grid_holds_whatever_the_sign() -> None:
+    # Decimal's remainder keeps the dividend's sign: off-grid is any non-zero remainder.
+    check_price_rules(APPLE, OrderType.LIMIT, Decimal("-190.01"))
+    with pytest.raises(ProblemError, match="not a multiple of tick size"):
+        check_price_rules(APPLE, OrderType.LIMIT, Decimal("-190.015"))
