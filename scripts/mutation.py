@@ -153,9 +153,22 @@ SESSIONS: tuple[Session, ...] = (
         "infra/networking",
         tuple(
             f"infra/networking/{m}.py"
-            for m in ("nat_gateway", "nsg", "private_endpoints", "protection", "subnets", "vnet")
+            for m in (
+                "egress",
+                "nat_gateway",
+                "nsg",
+                "private_endpoints",
+                "protection",
+                "subnets",
+                "vnet",
+            )
         ),
-        ("tests/test_boundaries_networking.py", "tests/test_networking.py"),
+        (
+            "tests/test_boundaries_networking.py",
+            "tests/test_networking.py",
+            "tests/test_egress.py",
+            "tests/test_sql_connection.py",
+        ),
         preload=("config.settings", "infra.core.naming", "infra.core.tags"),
     ),
     Session(
@@ -164,9 +177,13 @@ SESSIONS: tuple[Session, ...] = (
         (
             "services/shared/platform_common/identity.py",
             "services/shared/platform_common/identifiers.py",
+            "services/shared/platform_common/authz.py",
+            "services/shared/platform_common/text.py",
         ),
         (
             "services/shared/tests/test_mutants_identity.py",
+            "services/shared/tests/test_authorization_matrix.py",
+            "services/users/tests/test_users_api.py",
             "services/shared/tests/test_identifiers.py",
             "services/shared/tests/test_settings_identity_db.py",
         ),
@@ -189,6 +206,7 @@ SESSIONS: tuple[Session, ...] = (
         (
             "tests/test_boundaries_settings.py",
             "tests/test_settings.py",
+            "tests/test_etl_lifecycle.py",
             "tests/test_secrets.py",
         ),
     ),
@@ -197,7 +215,11 @@ SESSIONS: tuple[Session, ...] = (
             f"policies-{part}",
             "policies/rules",
             modules,
-            ("tests/test_policies_rules.py", "tests/test_policies_stack.py"),
+            (
+                "tests/test_policies_rules.py",
+                "tests/test_policies_stack.py",
+                "tests/test_policies_fixtures.py",
+            ),
             noconftest=True,
             preload=("policies.constants", "policies.core", "tests.policies.builders"),
         )
