@@ -20,6 +20,7 @@ from infra.core.naming import (
     NamingError,
     check_name,
 )
+from offline.engine import run_program
 
 # kind: (minimum length, maximum length, globally unique)
 AZURE_LIMITS: dict[str, tuple[int, int, bool]] = {
@@ -150,7 +151,9 @@ def test_start_up_check_uses_a_suffix_of_the_real_length() -> None:
     assert SUFFIX_LENGTH == 6
     fits = Namer(workload="plat", environment="prod", region_code="wus2")  # 24 exactly
     assert len(fits._compose("key_vault", RULES["key_vault"], None, "x" * SUFFIX_LENGTH)) == 24
-    fits.unique_name("key_vault", "abcdef")
+    # An Output needs a Pulumi runtime: one outside it would keep later runs waiting.
+    run = run_program("dev", config={}, program=lambda: fits.unique_name("key_vault", "abcdef"))
+    assert run.error is None, run.error
     too_long = Namer(workload="platx", environment="prod", region_code="wus2")  # 25
     with pytest.raises(NamingError, match="is 25 characters; allowed: 3-24"):
         too_long.unique_name("key_vault", "abcdef")
