@@ -13,7 +13,7 @@ STACK ?= dev
 
 .PHONY: install install-system install-services plan plan-json plan-markdown diff cost critical-path diagram \
 	readme-diagram snapshot snapshot-diff lint typecheck test test-infra test-services \
-	run-services bench mutation clean
+	run-services run-platform install-node bench mutation clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements-deploy.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ $(SVC_BIN)/.installed: services/requirements.txt services/requirements-dev.txt \
 	$(PYTHON) -m venv $(SVC_VENV)
 	$(SVC_BIN)/python -m pip install --quiet --upgrade pip
 	$(SVC_BIN)/python -m pip install --quiet -r services/requirements-dev.txt
+	touch $@
+
+# Azurite (services/package.json, exact pins in package-lock.json) for the local platform and
+# its end-to-end test; needs Node 20+ and npm.
+services/node_modules/.installed: services/package.json services/package-lock.json
+	cd services && npm ci --no-audit --no-fund
 	touch $@
 
 # Debian/Ubuntu libraries that mssql-python's bundled driver loads (the services' and the
@@ -85,7 +91,9 @@ typecheck: install install-services
 test-infra: install
 	$(BIN)/python -m pytest -n 2 tests
 
-test-services: install-services
+install-node: services/node_modules/.installed
+
+test-services: install-services install-node
 	$(SVC_BIN)/python -m pytest services
 	$(MAKE) -C services check-generated hadolint PYTHON=$(abspath $(SVC_BIN)/python)
 
@@ -93,6 +101,9 @@ test: lint typecheck test-infra test-services
 
 run-services: install-services  ## all four services on SQLite, ports 8001-8004
 	$(SVC_BIN)/python services/run_local.py --seed
+
+run-platform: install-services install-node  ## services + workers + Azurite on one shared local bus
+	$(SVC_BIN)/python services/run_platform.py
 
 bench: install-services  ## order create vs a bare insert under wrk (apt-get install wrk)
 	$(SVC_BIN)/python services/bench/bench.py --duration 10 --rounds 3

@@ -10,3 +10,7 @@ for sub in ("shared", "users", "orders", "products", "payments", "workers"):
     path = str(SERVICES_DIR / sub)
     if path not in sys.path:
         sys.path.insert(0, path)
+# run_local.py and run_platform.py (the end-to-end test starts the platform with them), last
+# so that nothing in services/ shadows a package.
+if str(SERVICES_DIR) not in sys.path:
+    sys.path.append(str(SERVICES_DIR))

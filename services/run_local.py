@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 SERVICES_DIR = Path(__file__).resolve().parent
@@ -22,7 +23,7 @@ PORTS = {"users": 8001, "orders": 8002, "products": 8003, "payments": 8004}
 ADMIN = {"X-Caller-Id": "admin", "X-Caller-Roles": "admin"}
 
 
-def service_env(name: str, data_dir: Path) -> dict[str, str]:
+def service_env(name: str, data_dir: Path, ports: Mapping[str, int] = PORTS) -> dict[str, str]:
     paths = [str(SERVICES_DIR / "shared"), str(SERVICES_DIR / name)]
     env = dict(os.environ)
     env.update(
@@ -33,9 +34,9 @@ def service_env(name: str, data_dir: Path) -> dict[str, str]:
         }
     )
     if name == "orders":
-        env["PRODUCTS_API_BASE_URL"] = f"http://127.0.0.1:{PORTS['products']}"
+        env["PRODUCTS_API_BASE_URL"] = f"http://127.0.0.1:{ports['products']}"
     if name == "payments":
-        env["ORDERS_API_BASE_URL"] = f"http://127.0.0.1:{PORTS['orders']}"
+        env["ORDERS_API_BASE_URL"] = f"http://127.0.0.1:{ports['orders']}"
     return env
 
 
@@ -56,7 +57,9 @@ def migrate(name: str, env: dict[str, str]) -> None:
     )
 
 
-def start(name: str, env: dict[str, str], host: str) -> subprocess.Popen[bytes]:
+def start(
+    name: str, env: dict[str, str], host: str, ports: Mapping[str, int] = PORTS
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -67,16 +70,16 @@ def start(name: str, env: dict[str, str], host: str) -> subprocess.Popen[bytes]:
             "--host",
             host,
             "--port",
-            str(PORTS[name]),
+            str(ports[name]),
             "--no-access-log",
         ],
         env=env,
     )
 
 
-def wait_ready(name: str, timeout: float = 30.0) -> None:
+def wait_ready(name: str, timeout: float = 30.0, ports: Mapping[str, int] = PORTS) -> None:
     deadline = time.monotonic() + timeout
-    url = f"http://127.0.0.1:{PORTS[name]}/health/ready"
+    url = f"http://127.0.0.1:{ports[name]}/health/ready"
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
@@ -101,11 +104,11 @@ def post(port: int, path: str, body: dict[str, object]) -> None:
             raise
 
 
-def seed() -> None:
+def seed(ports: Mapping[str, int] = PORTS) -> None:
     """Demo data: one admin/trader/risk manager, and two instruments with valid identifiers."""
     for user_id, roles in (("admin", ["admin"]), ("tom", ["trader"]), ("rita", ["risk_manager"])):
         post(
-            PORTS["users"],
+            ports["users"],
             "/v1/users",
             {
                 "id": user_id,
@@ -115,7 +118,7 @@ def seed() -> None:
             },
         )
     post(
-        PORTS["products"],
+        ports["products"],
         "/v1/instruments",
         {
             "isin": "US0378331005",
@@ -129,7 +132,7 @@ def seed() -> None:
         },
     )
     post(
-        PORTS["products"],
+        ports["products"],
         "/v1/instruments",
         {
             "isin": "DE0007236101",

@@ -115,7 +115,17 @@ class ServiceBusBus:
 
 
 def build_bus(settings: MessagingSettings, entities: dict[str, EntityKind]) -> MessageBus:
-    """Service Bus when a namespace is configured, otherwise the in-memory bus."""
-    if settings.servicebus_fully_qualified_namespace:
+    """The bus MESSAGING_MODE names; unset: Service Bus when a namespace is set, else in-memory."""
+    mode = settings.messaging_mode or (
+        "servicebus" if settings.servicebus_fully_qualified_namespace else "memory"
+    )
+    if mode == "local-file":
+        from pathlib import Path
+
+        from platform_common.local_bus import LocalFileBus
+
+        assert settings.local_bus_path  # the settings refuse local-file without it
+        return LocalFileBus(Path(settings.local_bus_path))
+    if mode == "servicebus":
         return ServiceBusBus(settings, entities)
     return InMemoryBus()

@@ -93,6 +93,17 @@ class MessagingSettings(ServiceSettings):
         ),
         json_schema_extra={"required_in_azure": True},
     )
+    messaging_mode: Literal["servicebus", "memory", "local-file"] | None = Field(
+        None,
+        description=(
+            "Bus the outbox publishes to: servicebus, memory (this process only) or local-file "
+            "(one SQLite file shared by the local processes, LOCAL_BUS_PATH); unset = "
+            "servicebus when SERVICEBUS_FULLY_QUALIFIED_NAMESPACE is set, else memory."
+        ),
+    )
+    local_bus_path: str | None = Field(
+        None, description="SQLite file of the local-file bus (MESSAGING_MODE=local-file)."
+    )
     servicebus_events_topic: str = Field("events-topic", description="Topic for domain events.")
     outbox_poll_interval_seconds: float = Field(
         2.0, gt=0, le=300, description="How often unpublished outbox rows are retried."
@@ -100,3 +111,20 @@ class MessagingSettings(ServiceSettings):
     outbox_batch_size: int = Field(
         100, gt=0, le=1000, description="Outbox rows published per dispatch pass."
     )
+
+    @model_validator(mode="after")
+    def _messaging_mode_consistent(self) -> Self:
+        """local-file needs its path and stays on a developer's machine."""
+        if self.messaging_mode == "local-file":
+            if not self.local_bus_path:
+                raise ValueError("MESSAGING_MODE=local-file requires LOCAL_BUS_PATH (a file path)")
+            if self.environment != "local":
+                raise ValueError(
+                    f"MESSAGING_MODE=local-file is for ENVIRONMENT=local only, not "
+                    f"{self.environment}; allowed there: servicebus"
+                )
+        if self.messaging_mode == "servicebus" and not self.servicebus_fully_qualified_namespace:
+            raise ValueError(
+                "MESSAGING_MODE=servicebus requires SERVICEBUS_FULLY_QUALIFIED_NAMESPACE"
+            )
+        return self

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import httpx
 
+from platform_common.local_bus import LocalFileBus
 from platform_common.messaging import EntityKind, InMemoryBus, MessageBus, ServiceBusBus
 from platform_common.settings import MessagingSettings
 from workers_app.calls import service_client
@@ -46,8 +48,12 @@ class Runtime:
 
 
 def build_bus(settings: WorkersSettings) -> MessageBus:
-    """Service Bus through the workers' identity, or the in-memory bus locally."""
-    if not settings.servicebus_namespace:
+    """Service Bus through the workers' identity, or locally the shared file or in-memory bus."""
+    mode = settings.messaging_mode or ("servicebus" if settings.servicebus_namespace else "memory")
+    if mode == "local-file":
+        assert settings.local_bus_path  # the settings refuse local-file without it
+        return LocalFileBus(Path(settings.local_bus_path))
+    if mode == "memory":
         return InMemoryBus()
     entities: dict[str, EntityKind] = {
         settings.servicebus_events_topic: "topic",

@@ -82,6 +82,17 @@ class WorkersSettings(BaseSettings):
         description="Application Insights connection string (host and worker telemetry).",
         json_schema_extra={"required_in_azure": True, "reader": "host+app"},
     )
+    # --- the local platform (make run-platform): one bus file shared by every process ------
+    messaging_mode: Literal["servicebus", "memory", "local-file"] | None = Field(
+        None,
+        description=(
+            "Bus the workers publish to: servicebus, memory or local-file (LOCAL_BUS_PATH, "
+            "read by the local runner too); unset = servicebus when the namespace is set."
+        ),
+    )
+    local_bus_path: str | None = Field(
+        None, description="SQLite file of the local-file bus (MESSAGING_MODE=local-file)."
+    )
     # --- entities (binding expressions %NAME% in the triggers read the same settings) -----
     servicebus_orders_queue: str = Field(
         "orders-queue", description="Session-enabled queue of order commands."
@@ -143,6 +154,23 @@ class WorkersSettings(BaseSettings):
     http_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Timeout of each call to a service."
     )
+
+    @model_validator(mode="after")
+    def _local_bus_consistent(self) -> Self:
+        """local-file needs its path and stays on a developer's machine."""
+        if self.messaging_mode == "local-file":
+            if not self.local_bus_path:
+                raise ValueError("MESSAGING_MODE=local-file requires LOCAL_BUS_PATH (a file path)")
+            if self.environment != "local":
+                raise ValueError(
+                    f"MESSAGING_MODE=local-file is for ENVIRONMENT=local only, not "
+                    f"{self.environment}; allowed there: servicebus"
+                )
+        if self.messaging_mode == "servicebus" and not self.servicebus_namespace:
+            raise ValueError(
+                "MESSAGING_MODE=servicebus requires ServiceBusConnection__fullyQualifiedNamespace"
+            )
+        return self
 
     @model_validator(mode="after")
     def _azure_settings_present(self) -> Self:
