@@ -281,3 +281,19 @@ def test_retry_after_as_an_http_date() -> None:
 
     response = httpx.Response(429, headers={"Retry-After": "Tue, 01 Dec 2026 10:00:30 GMT"})
     assert retry_after_seconds(response, now=datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)) == 30.0
+
+
+def test_published_limits_come_from_settings_and_the_key_picks_the_window() -> None:
+    from workers_app.runtime import build_sync_worker
+    from workers_app.settings import WorkersSettings
+
+    products = httpx.Client()
+    keyless = build_sync_worker(WorkersSettings(), products)
+    keyed = build_sync_worker(WorkersSettings(openfigi_api_key="secret"), products)
+
+    assert (keyless.openfigi.limiter._requests, keyless.openfigi.limiter._period) == (25, 60.0)
+    assert (keyed.openfigi.limiter._requests, keyed.openfigi.limiter._period) == (25, 6.0)
+    assert "X-OPENFIGI-APIKEY" not in keyless.openfigi.client.headers
+    assert keyed.openfigi.client.headers["X-OPENFIGI-APIKEY"] == "secret"
+    assert (keyless.gleif.limiter._requests, keyless.gleif.limiter._period) == (60, 60.0)
+    assert keyless.openfigi.client.timeout.read == 15.0
