@@ -109,7 +109,9 @@ def _provider(
         name=name,
         client=client,
         limiter=RateLimiter(1000, 1.0, sleep=sleeps.append),
-        retry=RetryPolicy(attempts=3, initial_wait=1.0, max_wait=8.0, sleep=sleeps.append),
+        retry=RetryPolicy(
+            attempts=3, initial_wait=1.0, max_wait=8.0, max_retry_after=60.0, sleep=sleeps.append
+        ),
     )
 
 
@@ -284,12 +286,14 @@ def test_retry_after_as_an_http_date() -> None:
 
 
 def test_published_limits_come_from_settings_and_the_key_picks_the_window() -> None:
+    from pydantic import SecretStr
+
     from workers_app.runtime import build_sync_worker
     from workers_app.settings import WorkersSettings
 
     products = httpx.Client()
     keyless = build_sync_worker(WorkersSettings(), products)
-    keyed = build_sync_worker(WorkersSettings(openfigi_api_key="secret"), products)
+    keyed = build_sync_worker(WorkersSettings(openfigi_api_key=SecretStr("secret")), products)
 
     assert (keyless.openfigi.limiter._requests, keyless.openfigi.limiter._period) == (25, 60.0)
     assert (keyed.openfigi.limiter._requests, keyed.openfigi.limiter._period) == (25, 6.0)
@@ -297,3 +301,16 @@ def test_published_limits_come_from_settings_and_the_key_picks_the_window() -> N
     assert keyed.openfigi.client.headers["X-OPENFIGI-APIKEY"] == "secret"
     assert (keyless.gleif.limiter._requests, keyless.gleif.limiter._period) == (60, 60.0)
     assert keyless.openfigi.client.timeout.read == 15.0
+
+
+def test_a_retry_after_beyond_the_limit_abandons_instead_of_sleeping(
+    platform: Platform, sync: Callable[..., Sync]
+) -> None:
+    s = sync(openfigi=[httpx.Response(429, headers={"Retry-After": "3600"})])
+
+    verdict = handle_sync_request(_request(), s.worker)
+
+    assert isinstance(verdict, Retry)
+    assert "Retry-After 3600 s" in verdict.reason
+    assert len(s.openfigi.seen) == 1
+    assert s.sleeps == []

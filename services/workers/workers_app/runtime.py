@@ -139,6 +139,7 @@ def build_sync_worker(settings: WorkersSettings, products: httpx.Client) -> Sync
         attempts=settings.thirdparty_retry_attempts,
         initial_wait=settings.thirdparty_retry_initial_seconds,
         max_wait=settings.thirdparty_retry_max_seconds,
+        max_retry_after=settings.thirdparty_max_retry_after_seconds,
     )
     timeout = httpx.Timeout(settings.thirdparty_timeout_seconds)
     key = settings.openfigi_api_key

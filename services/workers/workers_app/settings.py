@@ -266,6 +266,16 @@ class WorkersSettings(BaseSettings):
             )
         return self
 
+    thirdparty_max_retry_after_seconds: float = Field(
+        120.0,
+        gt=0,
+        le=290,
+        description=(
+            "Longest Retry-After slept through within one delivery (under the queue's lock "
+            "renewal); a longer one abandons the message for a later delivery."
+        ),
+    )
+
     @model_validator(mode="after")
     def _key_vault_reference_resolved(self) -> Self:
         """An unresolved reference means the identity cannot read the secret: say so at start.

@@ -28,7 +28,7 @@ import httpx
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential,
 )
@@ -86,9 +86,13 @@ class RateLimiter:
 class ProviderError(Exception):
     """A provider call that may succeed if tried again (throttled, 5xx, timeout, network)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, give_up: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.give_up = give_up
+        """True when waiting here is pointless (Retry-After beyond the policy's limit)."""
 
 
 def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -> float | None:
@@ -113,6 +117,8 @@ class RetryPolicy:
     attempts: int
     initial_wait: float
     max_wait: float
+    max_retry_after: float
+    """A longer Retry-After is not slept through: the delivery is abandoned instead."""
     sleep: Callable[[float], None] = time.sleep
 
 
@@ -150,16 +156,20 @@ class Provider:
             except httpx.TransportError as exc:
                 raise ProviderError(f"{self.name}: {method} {url}: {exc}") from exc
             if response.status_code in RETRYABLE:
+                asked = retry_after_seconds(response)
+                give_up = asked is not None and asked > self.retry.max_retry_after
                 raise ProviderError(
-                    f"{self.name}: {method} {url} -> {response.status_code}",
-                    retry_after_seconds(response),
+                    f"{self.name}: {method} {url} -> {response.status_code}"
+                    + (f" (Retry-After {asked:.0f} s)" if asked is not None else ""),
+                    asked,
+                    give_up=give_up,
                 )
             return response
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=wait,
-            retry=retry_if_exception_type(ProviderError),
+            retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and not e.give_up),
             sleep=self.retry.sleep,
             before_sleep=before_sleep,
             reraise=True,
