@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from workers_app.blueprints import events, notifications, orders
+from workers_app.blueprints import etl, events, notifications, operator, orders, thirdparty
 
 app = func.FunctionApp()
-for blueprint in (orders.bp, events.bp, notifications.bp):
+for blueprint in (orders.bp, events.bp, notifications.bp, thirdparty.bp, etl.bp, operator.bp):
     app.register_functions(blueprint)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from platform_common.app import create_service_app
 from products_service.api import router
+from products_service.enrichment import internal_router
 from products_service.settings import get_settings
 
 
@@ -15,5 +16,5 @@ def create_app() -> FastAPI:
         title="Products API",
         description="Financial instrument reference data (ISIN, CFI, LEI, MIC).",
         get_settings=get_settings,
-        routers=[router],
+        routers=[router, internal_router],
     )

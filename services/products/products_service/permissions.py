@@ -11,4 +11,7 @@ PERMISSIONS: PermissionTable = {
     "instruments.read": Rule(public=True),
     "instruments.create": Rule({Role.ADMIN: Scope.ALL}),
     "instruments.update": Rule({Role.ADMIN: Scope.ALL}),
+    # The third-party sync (workers, presenting admin) over internal ingress only.
+    "instruments.enrichment.read": Rule({Role.ADMIN: Scope.ALL}),
+    "instruments.enrichment.write": Rule({Role.ADMIN: Scope.ALL}),
 }

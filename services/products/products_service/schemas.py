@@ -104,3 +104,43 @@ class InstrumentPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+Figi = Annotated[
+    str,
+    Field(
+        pattern=r"^[B-DF-HJ-NP-TV-Z0-9]{2}G[B-DF-HJ-NP-TV-Z0-9]{8}[0-9]$",
+        examples=["BBG000B9XRY4"],
+        description="OMG FIGI (12 characters, third character G)",
+    ),
+]
+ShortText = Annotated[str, Field(min_length=1, max_length=64), NoControlCharacters]
+Code32 = Annotated[str, Field(min_length=1, max_length=32), NoControlCharacters]
+
+
+class EnrichmentFields(BaseModel):
+    """What the third-party sync learned; a field it could not learn is null."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    figi: Figi | None = None
+    composite_figi: Figi | None = None
+    share_class_figi: Figi | None = None
+    ticker: ShortText | None = None
+    exch_code: Annotated[str, Field(min_length=1, max_length=16), NoControlCharacters] | None = None
+    security_type: ShortText | None = None
+    market_sector: Code32 | None = None
+    issuer_legal_name: (
+        Annotated[str, Field(min_length=1, max_length=500), NoControlCharacters] | None
+    ) = None
+    issuer_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    issuer_lei_status: Annotated[str, Field(pattern=r"^[A-Z_]{1,32}$")] | None = None
+    issuer_entity_status: Annotated[str, Field(pattern=r"^[A-Z_]{1,32}$")] | None = None
+
+
+class EnrichmentOut(EnrichmentFields):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+    isin: str
+    version: int
+    updated_at: UtcTimestamp

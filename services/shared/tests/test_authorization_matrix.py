@@ -351,8 +351,37 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
             ("none",),
             lambda w, _o: Call("PUT", f"/v1/instruments/{APPLE.isin}", 200, _instrument_fields(w)),
         ),
+        # Internal routes of the third-party sync (workers present admin).
+        "instruments.enrichment.read": (
+            ("none",),
+            lambda w, _o: _enriched(
+                w, Call("GET", f"/internal/v1/instruments/{APPLE.isin}/enrichment", 200)
+            ),
+        ),
+        "instruments.enrichment.write": (
+            ("none",),
+            lambda w, _o: _enriched(
+                w,
+                Call(
+                    "PUT",
+                    f"/internal/v1/instruments/{APPLE.isin}/enrichment",
+                    200,
+                    {"ticker": f"T{w.unique()}"},
+                ),
+            ),
+        ),
     },
 }
+
+
+def _enriched(world: World, call: Call) -> Call:
+    """APPLE has third-party data already, so a write answers 200 (first one was 201)."""
+    url = f"/internal/v1/instruments/{APPLE.isin}/enrichment"
+    if ("enriched", APPLE.isin) not in world.cache:
+        created = world.client.put(url, json={"ticker": "AAPL"}, headers=ADMIN)
+        assert created.status_code == 201, created.text
+        world.cache[("enriched", APPLE.isin)] = "yes"
+    return call
 
 
 class StaticCatalog:

@@ -26,6 +26,7 @@ IDENTITY = {
     "ServiceBusConnection__credential": "managedidentity",
     "ServiceBusConnection__clientId": "00000000-0000-0000-0000-000000000001",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x",
+    "STAGING_BLOB_ACCOUNT_URL": "https://stetldev.blob.core.windows.net",
 }
 
 
@@ -65,17 +66,63 @@ def test_topic_triggers_read_their_own_subscriptions() -> None:
     }
 
 
+def test_etl_and_sync_triggers_read_their_settings() -> None:
+    functions = _functions()
+    assert functions["thirdparty_sync"]["queueName"] == "%SERVICEBUS_THIRDPARTY_QUEUE%"
+    assert functions["etl_queue_worker"]["queueName"] == "%SERVICEBUS_ETL_QUEUE%"
+    timer = functions["etl_timer"]
+    assert timer["type"] == "timerTrigger"
+    assert timer["schedule"] == "%ETL_SCHEDULE%"
+
+
+def test_operator_routes_need_a_function_key() -> None:
+    functions = _functions()
+    routes = {
+        name: (
+            functions[name]["route"],
+            functions[name]["authLevel"].value,
+            [m.value for m in functions[name]["methods"]],
+        )
+        for name in ("operator_start_etl_run", "operator_replay_dead_letters")
+    }
+    assert routes == {
+        "operator_start_etl_run": ("operator/etl-runs", "function", ["POST"]),
+        "operator_replay_dead_letters": (
+            "operator/dead-letters/{entity}/replay",
+            "function",
+            ["POST"],
+        ),
+    }
+
+
+def test_unresolved_key_vault_reference_and_azurite_in_azure_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ref = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/openfigi/)"
+    monkeypatch.setenv("OPENFIGI_API_KEY", ref)
+    with pytest.raises(ValidationError, match="unresolved Key Vault reference"):
+        WorkersSettings()
+    monkeypatch.setenv("OPENFIGI_API_KEY", "resolved-key")
+    assert WorkersSettings().openfigi_api_key is not None
+    for name, value in IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ENVIRONMENT", "dev")
+    monkeypatch.setenv("STAGING_BLOB_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    with pytest.raises(ValidationError, match="STAGING_BLOB_CONNECTION_STRING is for Azurite"):
+        WorkersSettings()
+
+
 def test_binding_expressions_name_settings_the_manifest_lists() -> None:
     names = {v["name"] for v in manifest.build_manifest()["variables"]}
     for trigger in _functions().values():
-        for key in ("queueName", "topicName", "subscriptionName"):
+        for key in ("queueName", "topicName", "subscriptionName", "schedule"):
             if key in trigger:
                 assert trigger[key].strip("%") in names, trigger[key]
 
 
 def test_every_service_bus_trigger_settles_explicitly_on_the_identity_connection() -> None:
     triggers = [b for b in _functions().values() if b["type"] == "serviceBusTrigger"]
-    assert len(triggers) == 4
+    assert len(triggers) == 6
     for trigger in triggers:
         assert trigger["autoCompleteMessages"] is False
         assert trigger["connection"] == "ServiceBusConnection"

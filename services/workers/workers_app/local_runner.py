@@ -25,12 +25,14 @@ import azure.functions as func
 from azure.functions.servicebus import ServiceBusMessage
 
 from platform_common.local_bus import LocalFileBus, LockLostError, ReceivedMessage
+from workers_app.etl_day import handle_file_request
 from workers_app.events_worker import fan_out_notification, handle_event
 from workers_app.notifications_worker import record_notification
 from workers_app.orders_worker import handle_order_command
 from workers_app.runtime import Runtime, build_runtime
 from workers_app.settings import WorkersSettings
 from workers_app.settlement import Verdict, decide, settle
+from workers_app.thirdparty import handle_sync_request
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[func.ServiceBusMessage], Verdict]
@@ -48,7 +50,11 @@ class LocalTrigger:
 
 
 def triggers(runtime: Runtime) -> tuple[LocalTrigger, ...]:
-    """The blueprints' triggers, with the same setting-named entities and handlers."""
+    """The blueprints' Service Bus triggers, with the same setting-named entities and handlers.
+
+    The timer and the operator's HTTP routes are not driven locally: start a day's run with
+    the operator function's handler, or put a file job on etl-queue.
+    """
     s = runtime.settings
     orders, events, notes = (
         runtime.order_worker(),
@@ -83,6 +89,21 @@ def triggers(runtime: Runtime) -> tuple[LocalTrigger, ...]:
             s.servicebus_notifier_subscription,
             s.subscription_max_delivery_count,
             lambda m: record_notification(m, notes),
+        ),
+        LocalTrigger(
+            "thirdparty_sync",
+            s.servicebus_thirdparty_queue,
+            None,
+            s.thirdparty_queue_max_delivery_count,
+            lambda m: handle_sync_request(m, runtime.sync),
+        ),
+        LocalTrigger(
+            "etl_queue_worker",
+            s.servicebus_etl_queue,
+            None,
+            s.etl_queue_max_delivery_count,
+            # A job per message, as the blueprint builds it.
+            lambda m: handle_file_request(m, runtime.etl_job()),
         ),
     )
 

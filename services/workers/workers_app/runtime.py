@@ -12,10 +12,21 @@ from platform_common.local_bus import LocalFileBus
 from platform_common.messaging import EntityKind, InMemoryBus, MessageBus, ServiceBusBus
 from platform_common.settings import MessagingSettings
 from workers_app.calls import service_client
+from workers_app.deadletters import DeadLetterReplayer, ServiceBusReplayer
+from workers_app.etl import InstrumentStore, SqliteInstrumentStore
+from workers_app.etl_day import EtlJob
 from workers_app.events_worker import EventsWorker
 from workers_app.notifications_worker import NotificationsWorker
 from workers_app.orders_worker import OrderWorker, RiskLimits
 from workers_app.settings import WorkersSettings, get_settings
+from workers_app.staging import AzureBlobStore, BlobStore, InMemoryBlobStore
+from workers_app.thirdparty import (
+    OPENFIGI_KEY_HEADER,
+    Provider,
+    RateLimiter,
+    RetryPolicy,
+    SyncWorker,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,10 @@ class Runtime:
     products: httpx.Client
     payments: httpx.Client
     users: httpx.Client
+    sync: SyncWorker
+    """The third-party sync: its providers' rate limiters are shared by all invocations."""
+    esma: httpx.Client
+    blobs: BlobStore
 
     def order_worker(self) -> OrderWorker:
         return OrderWorker(
@@ -46,6 +61,62 @@ class Runtime:
     def notifications_worker(self) -> NotificationsWorker:
         return NotificationsWorker(users=self.users)
 
+    def etl_job(self) -> EtlJob:
+        settings = self.settings
+
+        def store() -> InstrumentStore:
+            return SqliteInstrumentStore(settings.etl_sqlite_path)
+
+        return EtlJob(
+            esma=self.esma,
+            blobs=self.blobs,
+            store=store,
+            staging_container=settings.staging_container,
+            archive_container=settings.archive_container,
+            file_types=tuple(settings.esma_file_types.split(",")),
+            max_file_bytes=settings.etl_max_file_bytes,
+            batch_size=settings.etl_batch_size,
+        )
+
+    def replayer(self) -> DeadLetterReplayer | None:
+        """Dead letters live in Service Bus only; None on the local bus."""
+        if not self.settings.servicebus_namespace:
+            return None
+        return ServiceBusReplayer(
+            _servicebus_client(
+                self.settings.servicebus_namespace, self.settings.servicebus_client_id
+            ),
+            frozenset(
+                {
+                    self.settings.servicebus_orders_queue,
+                    self.settings.servicebus_etl_queue,
+                    self.settings.servicebus_thirdparty_queue,
+                }
+            ),
+        )
+
+
+@lru_cache
+def _servicebus_client(namespace: str, client_id: str | None) -> object:
+    from azure.identity import DefaultAzureCredential
+    from azure.servicebus import ServiceBusClient
+
+    credential = DefaultAzureCredential(managed_identity_client_id=client_id)
+    return ServiceBusClient(fully_qualified_namespace=namespace, credential=credential)
+
+
+def build_blobs(settings: WorkersSettings) -> BlobStore:
+    """The staging account with the workers' identity, Azurite locally, else memory."""
+    if settings.staging_blob_account_url:
+        return AzureBlobStore.with_identity(
+            settings.staging_blob_account_url, settings.storage_client_id
+        )
+    if settings.staging_blob_connection_string:
+        return AzureBlobStore.from_connection_string(
+            settings.staging_blob_connection_string.get_secret_value()
+        )
+    return InMemoryBlobStore()
+
 
 def build_bus(settings: WorkersSettings) -> MessageBus:
     """Service Bus through the workers' identity, or locally the shared file or in-memory bus."""
@@ -58,6 +129,7 @@ def build_bus(settings: WorkersSettings) -> MessageBus:
     entities: dict[str, EntityKind] = {
         settings.servicebus_events_topic: "topic",
         settings.servicebus_notifications_topic: "topic",
+        settings.servicebus_etl_queue: "queue",
     }
     # ServiceBusBus reads only these two fields; the services' SQL settings do not apply here.
     messaging = MessagingSettings.model_construct(
@@ -65,6 +137,46 @@ def build_bus(settings: WorkersSettings) -> MessageBus:
         azure_client_id=settings.servicebus_client_id,
     )
     return ServiceBusBus(messaging, entities)
+
+
+def build_sync_worker(settings: WorkersSettings, products: httpx.Client) -> SyncWorker:
+    """OpenFIGI and GLEIF clients with their published limits (settings) and retry policy."""
+    retry = RetryPolicy(
+        attempts=settings.thirdparty_retry_attempts,
+        initial_wait=settings.thirdparty_retry_initial_seconds,
+        max_wait=settings.thirdparty_retry_max_seconds,
+        max_retry_after=settings.thirdparty_max_retry_after_seconds,
+    )
+    timeout = httpx.Timeout(settings.thirdparty_timeout_seconds)
+    key = settings.openfigi_api_key
+    openfigi = Provider(
+        name="openfigi",
+        client=httpx.Client(
+            base_url=settings.openfigi_base_url,
+            timeout=timeout,
+            headers={OPENFIGI_KEY_HEADER: key.get_secret_value()} if key else {},
+        ),
+        limiter=RateLimiter(
+            settings.openfigi_rate_limit_requests,
+            settings.openfigi_keyed_rate_limit_period_seconds
+            if key
+            else settings.openfigi_rate_limit_period_seconds,
+        ),
+        retry=retry,
+    )
+    gleif = Provider(
+        name="gleif",
+        client=httpx.Client(
+            base_url=settings.gleif_base_url,
+            timeout=timeout,
+            headers={"Accept": "application/vnd.api+json"},
+        ),
+        limiter=RateLimiter(
+            settings.gleif_rate_limit_requests, settings.gleif_rate_limit_period_seconds
+        ),
+        retry=retry,
+    )
+    return SyncWorker(products=products, openfigi=openfigi, gleif=gleif)
 
 
 def build_runtime(settings: WorkersSettings) -> Runtime:
@@ -82,6 +194,18 @@ def build_runtime(settings: WorkersSettings) -> Runtime:
         payments=service_client(settings.payments_api_base_url, caller, ("risk_manager",), timeout),
         # users-api also pins notifications.record to this caller id.
         users=service_client(settings.users_api_base_url, caller, ("admin",), timeout),
+        # Writing an instrument's enrichment is admin in products' table.
+        sync=build_sync_worker(
+            settings,
+            service_client(settings.products_api_base_url, caller, ("admin",), timeout),
+        ),
+        # Downloads follow the register's links to ESMA's file host.
+        esma=httpx.Client(
+            base_url=settings.esma_register_base_url,
+            timeout=settings.esma_timeout_seconds,
+            follow_redirects=True,
+        ),
+        blobs=build_blobs(settings),
     )
 
 

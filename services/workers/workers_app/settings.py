@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "dev", "qa", "staging", "prod"]
@@ -154,6 +154,150 @@ class WorkersSettings(BaseSettings):
     http_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Timeout of each call to a service."
     )
+
+    # --- third-party sync on thirdparty-queue ---------------------------------------------
+    servicebus_thirdparty_queue: str = Field(
+        "thirdparty-queue", description="Queue of instrument enrichment requests (one ISIN each)."
+    )
+    thirdparty_queue_max_delivery_count: int = Field(
+        10,
+        ge=1,
+        le=2000,
+        description="thirdparty-queue's MaxDeliveryCount: its last delivery dead-letters.",
+    )
+    openfigi_base_url: str = Field(
+        "https://api.openfigi.com", description="OpenFIGI API (POST /v3/mapping)."
+    )
+    openfigi_api_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Optional OpenFIGI API key; in Azure a Key Vault reference "
+            "(@Microsoft.KeyVault(SecretUri=...)) the platform resolves with the app's identity."
+        ),
+    )
+    # Published limits (https://www.openfigi.com/api#rate-limit): without a key 25 mapping
+    # requests per minute (10 jobs each), with a key 25 requests per 6 seconds (100 jobs).
+    openfigi_rate_limit_requests: int = Field(
+        25, ge=1, description="OpenFIGI mapping requests allowed per window."
+    )
+    openfigi_rate_limit_period_seconds: float = Field(
+        60.0, gt=0, description="OpenFIGI rate-limit window without an API key."
+    )
+    openfigi_keyed_rate_limit_period_seconds: float = Field(
+        6.0, gt=0, description="OpenFIGI rate-limit window with an API key."
+    )
+    gleif_base_url: str = Field(
+        "https://api.gleif.org", description="GLEIF API (GET /api/v1/lei-records/{lei})."
+    )
+    # GLEIF API v1 documentation: 60 requests per minute per user
+    # (https://documenter.getpostman.com/view/7679680/SVYrrxuU, "Rate Limiting").
+    gleif_rate_limit_requests: int = Field(
+        60, ge=1, description="GLEIF requests allowed per window."
+    )
+    gleif_rate_limit_period_seconds: float = Field(
+        60.0, gt=0, description="GLEIF rate-limit window."
+    )
+    thirdparty_timeout_seconds: float = Field(
+        15.0, gt=0, le=120, description="Timeout of each call to a third-party API."
+    )
+    thirdparty_retry_attempts: int = Field(
+        4, ge=1, le=10, description="Attempts per provider call within one delivery."
+    )
+    thirdparty_retry_initial_seconds: float = Field(
+        1.0, gt=0, le=60, description="First backoff wait; doubles per attempt."
+    )
+    thirdparty_retry_max_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=300,
+        description="Longest backoff wait; a longer Retry-After is still honoured in full.",
+    )
+
+    # --- ETL: timer, etl-queue, ESMA register, blob staging --------------------------------
+    etl_schedule: str = Field(
+        "0 30 7 * * *",
+        description=(
+            "NCRONTAB (six fields, UTC) of the ETL timer (`%ETL_SCHEDULE%`); it runs the "
+            "current UTC day's files."
+        ),
+    )
+    servicebus_etl_queue: str = Field(
+        "etl-queue", description="Queue of ETL run requests (one publication day each)."
+    )
+    etl_queue_max_delivery_count: int = Field(
+        3, ge=1, le=2000, description="etl-queue's MaxDeliveryCount."
+    )
+    esma_register_base_url: str = Field(
+        "https://registers.esma.europa.eu",
+        description="ESMA registers host (FIRDS files solr core; downloads follow its links).",
+    )
+    esma_file_types: str = Field(
+        "FULINS",
+        pattern=r"^(FULINS|DLTINS|FULCAN)(,(FULINS|DLTINS|FULCAN))*$",
+        description="Comma-separated FIRDS file types a run loads (FULINS, DLTINS, FULCAN).",
+    )
+    esma_timeout_seconds: float = Field(
+        120.0, gt=0, le=600, description="Timeout of each register call and download read."
+    )
+    etl_max_file_bytes: int = Field(
+        2_000_000_000, ge=1, description="Largest FIRDS zip a run downloads."
+    )
+    etl_batch_size: int = Field(5000, ge=1, le=100_000, description="Rows per upsert batch.")
+    etl_sqlite_path: str = Field(
+        "firds.db",
+        description="SQLite file of the ETL's instrument store and run records.",
+    )
+    staging_blob_account_url: str | None = Field(
+        None,
+        description=(
+            "Blob endpoint of the staging account (https://<name>.blob.core.windows.net), "
+            "reached with the workers' identity."
+        ),
+        json_schema_extra={"required_in_azure": True},
+    )
+    staging_blob_connection_string: SecretStr | None = Field(
+        None,
+        description="Local only: an Azurite connection string (never set in Azure).",
+    )
+    staging_container: str = Field(
+        "raw", description="Container where raw FIRDS files are staged (infra/etl `raw`)."
+    )
+    archive_container: str = Field(
+        "archive",
+        description="Container processed files move to (`loaded|rejected/<day>/`; infra/etl).",
+    )
+
+    @model_validator(mode="after")
+    def _no_storage_secret_in_azure(self) -> Self:
+        """Azure reaches blobs with the managed identity only (shared keys are disabled)."""
+        if self.environment != "local" and self.staging_blob_connection_string is not None:
+            raise ValueError(
+                "STAGING_BLOB_CONNECTION_STRING is for Azurite (ENVIRONMENT=local) only; "
+                "in Azure set STAGING_BLOB_ACCOUNT_URL"
+            )
+        return self
+
+    thirdparty_max_retry_after_seconds: float = Field(
+        120.0,
+        gt=0,
+        le=290,
+        description=(
+            "Longest Retry-After slept through within one delivery (under the queue's lock "
+            "renewal); a longer one abandons the message for a later delivery."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _key_vault_reference_resolved(self) -> Self:
+        """An unresolved reference means the identity cannot read the secret: say so at start.
+        https://learn.microsoft.com/azure/app-service/app-service-key-vault-references"""
+        key = self.openfigi_api_key
+        if key is not None and key.get_secret_value().startswith("@Microsoft.KeyVault("):
+            raise ValueError(
+                "OPENFIGI_API_KEY is an unresolved Key Vault reference: grant the workers' "
+                "identity 'Key Vault Secrets User' on the vault, or leave the setting unset"
+            )
+        return self
 
     @model_validator(mode="after")
     def _local_bus_consistent(self) -> Self:

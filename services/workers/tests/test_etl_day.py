@@ -1,0 +1,211 @@
+"""An ETL run of a day: ESMA's register mocked at the transport, blobs in Azurite or memory."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import socket
+import subprocess
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from workers_app.esma import SOLR_PATH, EsmaError, list_files
+from workers_app.etl import SqliteInstrumentStore
+from workers_app.etl_day import EtlJob, run_day
+from workers_app.staging import AzureBlobStore, BlobStore, InMemoryBlobStore
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SERVICES = Path(__file__).resolve().parents[2]
+DAY = date(2026, 11, 30)
+GOOD, BAD = "FULINS_E_20261130_01of02.zip", "FULINS_E_20261130_02of02.zip"
+# Azurite's documented development account (public, not a secret).
+AZURITE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+)
+
+
+def _zipped(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(FIXTURES / source, arcname=source)
+    return buffer.getvalue()
+
+
+class Esma:
+    """The register's solr core and its download host, as a MockTransport handler."""
+
+    def __init__(self, files: dict[str, bytes], page: int = 100) -> None:
+        self.files, self.page = files, page
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == SOLR_PATH:
+            start = int(request.url.params["start"])
+            rows = int(request.url.params["rows"])
+            names = sorted(self.files)
+            docs = [
+                {
+                    "file_name": n,
+                    "file_type": "FULINS",
+                    "publication_date": "2026-11-30T00:00:00Z",
+                    "download_link": f"https://firds.esma.europa.eu/firds/{n}",
+                }
+                for n in names[start : start + min(rows, self.page)]
+            ]
+            return httpx.Response(
+                200, json={"response": {"numFound": len(names), "start": start, "docs": docs}}
+            )
+        name = request.url.path.rsplit("/", 1)[-1]
+        if request.url.host == "firds.esma.europa.eu" and name in self.files:
+            return httpx.Response(200, content=self.files[name])
+        return httpx.Response(404)
+
+
+def _azurite() -> Iterator[BlobStore]:
+    binary = SERVICES.parent / "node_modules" / ".bin" / "azurite-blob"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = Path(tempfile_dir := __import__("tempfile").mkdtemp(prefix="azurite-"))
+    process = subprocess.Popen(  # noqa: S603  # the repository's own azurite
+        [
+            str(binary),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--location",
+            str(workdir),
+            "--silent",
+            "--skipApiVersionCheck",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield AzureBlobStore.from_connection_string(AZURITE.format(port=port))
+    finally:
+        process.terminate()
+        process.wait(10)
+        shutil.rmtree(tempfile_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def blobs() -> Iterator[BlobStore]:
+    """Azurite when the repository's node_modules has it (started here), else memory."""
+    if (SERVICES.parent / "node_modules" / ".bin" / "azurite-blob").exists():
+        yield from _azurite()
+    else:
+        yield InMemoryBlobStore()
+
+
+def _job(esma: Esma, blobs: BlobStore, db: Path) -> EtlJob:
+    return EtlJob(
+        esma=httpx.Client(
+            base_url="https://registers.esma.europa.eu", transport=httpx.MockTransport(esma)
+        ),
+        blobs=blobs,
+        store=lambda: SqliteInstrumentStore(db),
+        staging_container="firds-staging",
+        archive_container="firds-archive",
+        file_types=("FULINS",),
+        max_file_bytes=10_000_000,
+    )
+
+
+def test_a_day_is_listed_staged_loaded_archived_and_recorded(
+    tmp_path: Path, blobs: BlobStore
+) -> None:
+    esma = Esma(
+        {
+            GOOD: _zipped("FULINS_E_20261130_01of01.xml"),
+            BAD: _zipped("FULINS_E_20261130_truncated.xml"),
+        }
+    )
+    report = run_day(_job(esma, blobs, tmp_path / "p.db"), DAY)
+
+    assert [(f.file, f.status) for f in report.files] == [(GOOD, "loaded"), (BAD, "rejected")]
+    assert blobs.names("firds-staging") == []  # every staged file was moved on
+    assert blobs.names("firds-archive") == [
+        f"loaded/2026-11-30/{GOOD}",
+        f"rejected/2026-11-30/{BAD}",
+    ]
+    listing = esma.requests[0]
+    assert listing.url.params.get_list("fq") == [
+        "publication_date:[2026-11-30T00:00:00Z TO 2026-11-30T23:59:59Z]",
+        "file_type:(FULINS)",
+    ]
+    assert listing.url.params["wt"] == "json"
+    store = SqliteInstrumentStore(tmp_path / "p.db")
+    assert store.count() == 2
+    summary = report.summary()["files"]
+    assert isinstance(summary, list)
+    assert summary[0]["written"] == 2
+    assert summary[1]["written"] == 0
+    assert summary[1]["error"]
+    json.dumps(report.summary())  # what the operator and the logs see is JSON
+
+
+def test_a_rerun_skips_what_was_loaded_and_changes_nothing(
+    tmp_path: Path, blobs: BlobStore
+) -> None:
+    esma = Esma({GOOD: _zipped("FULINS_E_20261130_01of01.xml")})
+    job = _job(esma, blobs, tmp_path / "p.db")
+    run_day(job, DAY)
+    downloads = sum(1 for r in esma.requests if r.url.host == "firds.esma.europa.eu")
+
+    again = run_day(job, DAY)
+
+    assert [(f.file, f.status) for f in again.files] == [(GOOD, "skipped")]
+    assert sum(1 for r in esma.requests if r.url.host == "firds.esma.europa.eu") == downloads
+    assert SqliteInstrumentStore(tmp_path / "p.db").count() == 2
+
+
+def test_the_register_is_paged() -> None:
+    esma = Esma({f"FULINS_E_20261130_{i:02d}of03.zip": b"" for i in (1, 2, 3)}, page=2)
+    client = httpx.Client(
+        base_url="https://registers.esma.europa.eu", transport=httpx.MockTransport(esma)
+    )
+    files = list_files(client, DAY, ("FULINS",), page=2)
+    assert [f.name for f in files] == [f"FULINS_E_20261130_{i:02d}of03.zip" for i in (1, 2, 3)]
+    assert [r.url.params["start"] for r in esma.requests] == ["0", "2"]
+
+
+def test_register_outage_is_transient_and_a_strange_answer_is_not() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503)
+
+    def odd(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={
+                "response": {
+                    "numFound": 1,
+                    "docs": [{"file_name": "../../etc/passwd", "download_link": "x"}],
+                }
+            },
+        )
+
+    for handler, transient in ((down, True), (odd, False)):
+        client = httpx.Client(
+            base_url="https://registers.esma.europa.eu", transport=httpx.MockTransport(handler)
+        )
+        with pytest.raises(EsmaError) as caught:
+            list_files(client, DAY, ("FULINS",))
+        assert caught.value.transient is transient
