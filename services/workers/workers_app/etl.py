@@ -110,7 +110,7 @@ class SqliteInstrumentStore:
                 issuer_lei TEXT NOT NULL,
                 venue_mic TEXT NOT NULL,
                 file_sha256 TEXT NOT NULL
-            );
+            ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS etl_runs (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 file TEXT NOT NULL,
