@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from platform_common.app import create_service_app
-from products_service.api import router
+from products_service.api import internal_router, router
 from products_service.settings import get_settings
 
 
@@ -15,5 +15,5 @@ def create_app() -> FastAPI:
         title="Products API",
         description="Financial instrument reference data (ISIN, CFI, LEI, MIC).",
         get_settings=get_settings,
-        routers=[router],
+        routers=[router, internal_router],
     )

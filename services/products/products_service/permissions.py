@@ -11,4 +11,7 @@ PERMISSIONS: PermissionTable = {
     "instruments.read": Rule(public=True),
     "instruments.create": Rule({Role.ADMIN: Scope.ALL}),
     "instruments.update": Rule({Role.ADMIN: Scope.ALL}),
+    # Batch loads of FIRDS reference data: the workers present admin, and the route also
+    # pins the caller id to WORKERS_CALLER_ID; the internal route is not in the OpenAPI.
+    "instruments.load": Rule({Role.ADMIN: Scope.ALL}),
 }
