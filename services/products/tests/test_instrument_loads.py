@@ -52,7 +52,8 @@ def test_load_creates_then_resending_changes_nothing(client: TestClient) -> None
     first = load(client, batch)
     assert (first["created"], first["updated"], first["unchanged"]) == (3, 0, 0)
     before = client.get(f"/v1/instruments/{batch[0]['isin']}").json()
-    assert before["version"] == 1 and Decimal(before["tick_size"]) == Decimal("0.0001")
+    assert before["version"] == 1
+    assert Decimal(before["tick_size"]) == Decimal("0.0001")
     again = load(client, batch)
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
     assert client.get(f"/v1/instruments/{batch[0]['isin']}").json() == before
@@ -79,10 +80,12 @@ def test_bad_records_are_rejected_with_reasons_and_the_rest_load(client: TestCli
     assert result["created"] == 1
     reasons = {r["index"]: r for r in result["rejected"]}
     assert set(reasons) == {1, 2, 3, 4}
-    assert "ISIN" in reasons[1]["reason"] and reasons[1]["isin"] == "DE0000000020"
+    assert "ISIN" in reasons[1]["reason"]
+    assert reasons[1]["isin"] == "DE0000000020"
     assert "currency" in reasons[2]["reason"]
     assert reasons[3]["reason"].startswith("duplicate of item 0")
-    assert reasons[4]["isin"] is None and "full_name" in reasons[4]["reason"]
+    assert reasons[4]["isin"] is None
+    assert "full_name" in reasons[4]["reason"]
     assert client.get(f"/v1/instruments/{item(3)['isin']}").status_code == 404
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from lxml import etree
 
@@ -41,6 +41,9 @@ _FULL_NAME = f"{_NS}FullNm"
 _CFI = f"{_NS}ClssfctnTp"
 _CURRENCY = f"{_NS}NtnlCcy"
 _FIELDS = ("isin", "full_name", "cfi_code", "currency", "issuer_lei", "venue_mic")
+
+
+T = TypeVar("T")
 
 
 class FirdsFormatError(ValueError):
@@ -206,7 +209,7 @@ def iter_firds(path: Path) -> Iterator[FirdsRecord | Reject]:
         yield from iter_xml(stream)
 
 
-def batched(items: Iterable[FirdsRecord], size: int) -> Iterator[list[FirdsRecord]]:
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch

@@ -143,6 +143,24 @@ class WorkersSettings(BaseSettings):
     http_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Timeout of each call to a service."
     )
+    etl_load_batch_size: int = Field(
+        1000,
+        ge=1,
+        le=2000,
+        description=(
+            "Instruments per products-api batch load; at most products-api's "
+            "PRODUCTS_LOAD_MAX_ITEMS (default 1000)."
+        ),
+    )
+    etl_load_max_attempts: int = Field(
+        5,
+        ge=1,
+        le=20,
+        description=(
+            "Tries of one batch load (timeouts, 408/425/429/5xx, 409) with exponential backoff "
+            "before the run ends failed; a repeat is safe, loads are idempotent."
+        ),
+    )
 
     @model_validator(mode="after")
     def _azure_settings_present(self) -> Self:
