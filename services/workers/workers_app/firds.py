@@ -40,6 +40,8 @@ _ID = f"{_NS}Id"
 _FULL_NAME = f"{_NS}FullNm"
 _CFI = f"{_NS}ClssfctnTp"
 _CURRENCY = f"{_NS}NtnlCcy"
+# Cleared records kept before the next prune (each is an empty element: a few hundred bytes).
+_PRUNE_EVERY = 512
 _FIELDS = ("isin", "full_name", "cfi_code", "currency", "issuer_lei", "venue_mic")
 
 
@@ -189,10 +191,12 @@ def iter_xml(stream: IO[bytes]) -> Iterator[FirdsRecord | Reject]:
                     raise FirdsFormatError(f"RefData outside FinInstrmRptgRefDataRpt ({AUTH_017})")
             position += 1
             yield _record(position, element)
-            # Free the record and everything parsed before it.
+            # Free the record; every _PRUNE_EVERY records, drop the cleared ones before it
+            # in one slice (one call instead of a sibling walk per record).
             element.clear(keep_tail=False)
-            while element.getprevious() is not None:
-                del element.getparent()[0]
+            if position % _PRUNE_EVERY == 0:
+                parent = element.getparent()
+                del parent[: parent.index(element)]
     except etree.XMLSyntaxError as exc:
         raise FirdsFormatError(f"not well-formed XML: {exc}") from exc
     if position == 0:
