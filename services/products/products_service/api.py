@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
-from pydantic import TypeAdapter, ValidationError
+from pydantic import JsonValue, TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -193,7 +193,7 @@ def _reason(exc: ValidationError) -> str:
 
 
 def _validated(
-    items: list[dict[str, object]],
+    items: list[dict[str, JsonValue]],
 ) -> tuple[dict[str, InstrumentLoad], list[BatchReject]]:
     """The valid items by ISIN (first occurrence wins), and a reject for each other item."""
     valid: dict[str, InstrumentLoad] = {}

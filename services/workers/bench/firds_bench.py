@@ -64,7 +64,7 @@ def generate(path: Path, records: int) -> None:
         member.write(("".join(chunk) + TAIL).encode())
 
 
-def load(path: Path, db: Path) -> dict[str, float]:
+def load(path: Path, db: Path) -> dict[str, float | list[float]]:
     from workers_app.etl import SqliteInstrumentStore, run_file
 
     store = SqliteInstrumentStore(db)

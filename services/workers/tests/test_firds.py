@@ -107,6 +107,7 @@ def test_pruning_parsed_records_loses_none_and_keeps_the_tree_small() -> None:
     """More records than one prune interval: every record comes out, in order, and the
     document never holds more than one interval of (cleared) records."""
     from io import BytesIO
+    from types import GeneratorType
 
     from platform_common.identifiers import isin_check_digit
     from workers_app.firds import _PRUNE_EVERY, AUTH_017, iter_xml
@@ -130,8 +131,9 @@ def test_pruning_parsed_records_loses_none_and_keeps_the_tree_small() -> None:
         assert isinstance(item, FirdsRecord)
         seen.append(item.isin)
     assert seen == isins
-    # The generator prunes after yielding: check the live tree size through a wrapper.
+    # The generator prunes after yielding: look at the live tree through its frame.
     parsed = iter_xml(BytesIO(document))
+    assert isinstance(parsed, GeneratorType)
     for _ in parsed:
         frame = parsed.gi_frame
         if frame is not None and "element" in frame.f_locals:
