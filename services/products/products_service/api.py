@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from pydantic import JsonValue, TypeAdapter, ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from platform_common.authz import Access, authorize, public
@@ -18,8 +20,12 @@ from platform_common.identifiers import CFI_CATEGORIES
 from products_service.models import Instrument
 from products_service.permissions import PERMISSIONS
 from products_service.schemas import (
+    BatchReject,
+    BatchResult,
+    InstrumentBatch,
     InstrumentCreate,
     InstrumentFields,
+    InstrumentLoad,
     InstrumentOut,
     InstrumentPage,
     InstrumentStatus,
@@ -27,6 +33,12 @@ from products_service.schemas import (
 from products_service.settings import ProductsSettings, get_settings
 
 router = APIRouter(prefix="/v1/instruments", tags=["instruments"], responses=PROBLEM_RESPONSES)
+
+# Reached only over internal ingress by the platform's workers; left out of the OpenAPI
+# document, so API Management has no route to it.
+internal_router = APIRouter(
+    prefix="/internal/v1", tags=["internal"], responses=PROBLEM_RESPONSES, include_in_schema=False
+)
 
 IsinPath = Annotated[str, Path(min_length=12, max_length=12, pattern=r"^[A-Z0-9]{12}$")]
 
@@ -41,6 +53,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[ProductsSettings, Depends(get_settings)]
 CanCreate = Annotated[Access, Depends(authorize(PERMISSIONS, "instruments.create"))]
 CanUpdate = Annotated[Access, Depends(authorize(PERMISSIONS, "instruments.update"))]
+CanLoad = Annotated[Access, Depends(authorize(PERMISSIONS, "instruments.load"))]
 
 
 def to_out(instrument: Instrument) -> InstrumentOut:
@@ -164,3 +177,121 @@ def update_instrument(
     instrument.updated_at = datetime.now(UTC)
     session.commit()
     return to_out(instrument)
+
+
+_LOAD_ITEM = TypeAdapter(InstrumentLoad)
+_LOADED_FIELDS = ("full_name", "cfi_code", "issuer_lei", "currency", "venue_mic")
+# One IN (...) lookup per this many ISINs: SQL Server takes at most 2100 parameters.
+_LOOKUP_CHUNK = 1000
+
+
+def _reason(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']) or 'item'}: {error['msg']}"
+        for error in exc.errors(include_url=False)
+    )
+
+
+def _validated(
+    items: list[dict[str, JsonValue]],
+) -> tuple[dict[str, InstrumentLoad], list[BatchReject]]:
+    """The valid items by ISIN (first occurrence wins), and a reject for each other item."""
+    valid: dict[str, InstrumentLoad] = {}
+    first_index: dict[str, int] = {}
+    rejects: list[BatchReject] = []
+    for index, item in enumerate(items):
+        isin = item.get("isin")
+        shown = isin if isinstance(isin, str) else None
+        try:
+            load = _LOAD_ITEM.validate_python(item)
+        except ValidationError as exc:
+            rejects.append(BatchReject(index=index, isin=shown, reason=_reason(exc)))
+            continue
+        if load.isin in valid:
+            reason = f"duplicate of item {first_index[load.isin]} (one record per ISIN per batch)"
+            rejects.append(BatchReject(index=index, isin=load.isin, reason=reason))
+            continue
+        valid[load.isin] = load
+        first_index[load.isin] = index
+    return valid, rejects
+
+
+@internal_router.put(
+    "/instruments:batch",
+    summary="Upsert a batch of instruments' reference fields (workers only); idempotent",
+)
+def load_instruments(
+    *,
+    body: InstrumentBatch,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: CanLoad,
+) -> BatchResult:
+    """Create unknown ISINs and update changed reference fields, in one transaction.
+
+    Trading fields (tick size, reference price, status) are the admin's and never touched;
+    an item equal to what is stored changes nothing (no version bump), so re-sending a
+    batch is a no-op.
+    """
+    if access.caller.caller_id != settings.workers_caller_id:
+        raise ProblemError(
+            403, "Forbidden", "instruments.load is reserved to the workers' identity."
+        )
+    if len(body.items) > settings.products_load_max_items:
+        raise ProblemError(
+            413,
+            "Batch too large",
+            f"A batch holds at most {settings.products_load_max_items} items; "
+            f"this one has {len(body.items)}.",
+        )
+    valid, rejects = _validated(body.items)
+    isins = list(valid)
+    stored: dict[str, Instrument] = {}
+    for start in range(0, len(isins), _LOOKUP_CHUNK):
+        chunk = isins[start : start + _LOOKUP_CHUNK]
+        stored.update(
+            (row.isin, row)
+            for row in session.scalars(select(Instrument).where(Instrument.isin.in_(chunk)))
+        )
+    now = datetime.now(UTC)
+    created = updated = 0
+    for isin, load in valid.items():
+        fields = load.model_dump(include=set(_LOADED_FIELDS))
+        row = stored.get(isin)
+        if row is None:
+            session.add(
+                Instrument(
+                    isin=isin,
+                    **fields,
+                    tick_size=settings.products_load_tick_size,
+                    reference_price=None,
+                    status=InstrumentStatus.ACTIVE.value,
+                    version=1,
+                    updated_at=now,
+                )
+            )
+            created += 1
+        elif any(getattr(row, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.version += 1
+            row.updated_at = now
+            updated += 1
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        # A concurrent load created one of these ISINs first; nothing of this batch stayed.
+        session.rollback()
+        raise ProblemError(
+            409,
+            "Concurrent load",
+            "Another batch created some of these instruments at the same time; nothing was "
+            "written. Re-send the batch: loads are idempotent.",
+        ) from exc
+    return BatchResult(
+        received=len(body.items),
+        created=created,
+        updated=updated,
+        unchanged=len(valid) - created - updated,
+        rejected=sorted(rejects, key=lambda r: r.index),
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from platform_common.app import create_service_app
+from products_service.api import internal_router as load_router
 from products_service.api import router
-from products_service.enrichment import internal_router
+from products_service.enrichment import internal_router as enrichment_router
 from products_service.settings import get_settings
 
 
@@ -16,5 +17,5 @@ def create_app() -> FastAPI:
         title="Products API",
         description="Financial instrument reference data (ISIN, CFI, LEI, MIC).",
         get_settings=get_settings,
-        routers=[router, internal_router],
+        routers=[router, load_router, enrichment_router],
     )

@@ -14,4 +14,7 @@ PERMISSIONS: PermissionTable = {
     # The third-party sync (workers, presenting admin) over internal ingress only.
     "instruments.enrichment.read": Rule({Role.ADMIN: Scope.ALL}),
     "instruments.enrichment.write": Rule({Role.ADMIN: Scope.ALL}),
+    # Batch loads of FIRDS reference data: the workers present admin, and the route also
+    # pins the caller id to WORKERS_CALLER_ID; the internal route is not in the OpenAPI.
+    "instruments.load": Rule({Role.ADMIN: Scope.ALL}),
 }

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from platform_common.identifiers import (
     is_valid_cfi,
@@ -144,3 +144,41 @@ class EnrichmentOut(EnrichmentFields):
     isin: str
     version: int
     updated_at: UtcTimestamp
+
+
+class InstrumentLoad(BaseModel):
+    """One instrument's reference fields as a FIRDS load carries them (no trading fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    isin: Isin
+    full_name: Annotated[str, Field(min_length=1, max_length=350), NoControlCharacters]
+    cfi_code: Cfi
+    issuer_lei: Lei
+    currency: Currency
+    venue_mic: Mic
+
+
+class InstrumentBatch(BaseModel):
+    """A batch load; each item is validated on its own so one bad record rejects only itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[dict[str, JsonValue]], Field(min_length=1)]
+
+
+class BatchReject(BaseModel):
+    index: int
+    """Position of the item in the batch (from 0)."""
+    isin: str | None
+    reason: str
+
+
+class BatchResult(BaseModel):
+    """What one batch did; re-sending the same batch answers created=updated=0."""
+
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: list[BatchReject]

@@ -212,22 +212,25 @@ ISO_4217: frozenset[str] = frozenset(
 )
 
 
+# Letters become two digits (A=10 ... Z=35), as both ISO 6166 and ISO 17442 do; one
+# str.translate in C instead of a Python call per character (the FIRDS ETL checks millions).
+_ALNUM_DIGITS = str.maketrans({chr(ord("A") + n): str(10 + n) for n in range(26)})
+# Luhn: a doubled digit contributes the sum of its digits; bytes.translate maps each ASCII
+# digit to that value (and a plain digit to its value), so the sums run in C.
+_DOUBLED = bytes.maketrans(b"0123456789", bytes(2 * d - 9 if d > 4 else 2 * d for d in range(10)))
+_PLAIN = bytes.maketrans(b"0123456789", bytes(range(10)))
+
+
 def _alnum_to_digits(value: str) -> str:
-    """Letters become two digits (A=10 ... Z=35), as both ISO 6166 and ISO 17442 do."""
-    return "".join(str(int(ch, 36)) for ch in value)
+    """Letters become two digits (A=10 ... Z=35); digits stay as they are."""
+    return value.translate(_ALNUM_DIGITS)
 
 
 def isin_check_digit(body: str) -> int:
     """Luhn check digit over the digit expansion of the first 11 characters."""
-    digits = _alnum_to_digits(body)
-    total = 0
-    # Double every second digit starting from the rightmost of the body.
-    for index, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if index % 2 == 0:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
+    # Rightmost digit of the body first: every second one from it is doubled.
+    digits = _alnum_to_digits(body).encode("ascii")[::-1]
+    total = sum(digits[0::2].translate(_DOUBLED)) + sum(digits[1::2].translate(_PLAIN))
     return (10 - total % 10) % 10
 
 

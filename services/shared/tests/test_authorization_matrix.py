@@ -370,6 +370,17 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
                 ),
             ),
         ),
+        # The products world pins WORKERS_CALLER_ID to ME (as users does); products' own
+        # tests check that any other caller id is refused.
+        "instruments.load": (
+            ("none",),
+            lambda w, _o: Call(
+                "PUT",
+                "/internal/v1/instruments:batch",
+                200,
+                {"items": [{k: v for k, v in w.instrument_body().items() if k != "tick_size"}]},
+            ),
+        ),
     },
 }
 
@@ -433,7 +444,7 @@ def _build(name: str, stack: ExitStack, base: Path) -> World:
     settings: UsersSettings | ProductsSettings = (
         UsersSettings(database_url=url, workers_caller_id=ME)
         if name == "users"
-        else ProductsSettings(database_url=url)
+        else ProductsSettings(database_url=url, workers_caller_id=ME)
     )
     app.dependency_overrides[spec.get_settings] = lambda: settings
     world = World(stack.enter_context(TestClient(app)))

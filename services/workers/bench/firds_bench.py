@@ -4,13 +4,15 @@
 
 Generation is not timed. Each load runs in a fresh process so its peak RSS (ru_maxrss)
 is the load's own; it prints rows per second end to end (zip read, parse, validate,
-SQLite upsert, commit) and the peak RSS.
+SQLite upsert, commit), rows per CPU-second (what the load itself costs, whatever else
+shares the cores), the 1-minute load average before and after, and the peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -62,13 +64,14 @@ def generate(path: Path, records: int) -> None:
         member.write(("".join(chunk) + TAIL).encode())
 
 
-def load(path: Path, db: Path) -> dict[str, float]:
+def load(path: Path, db: Path) -> dict[str, float | list[float]]:
     from workers_app.etl import SqliteInstrumentStore, run_file
 
     store = SqliteInstrumentStore(db)
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, cpu_started = time.perf_counter(), time.process_time()
     report = run_file(path, store)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     store.close()
     return {
         "records": report.records,
@@ -76,6 +79,8 @@ def load(path: Path, db: Path) -> dict[str, float]:
         "rejected": report.rejected,
         "seconds": round(seconds, 2),
         "rows_per_second": round(report.records / seconds),
+        "rows_per_cpu_second": round(report.records / cpu),
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

@@ -101,3 +101,42 @@ def test_entities_are_never_expanded(tmp_path: Path) -> None:
     assert len(items) == 1
     assert isinstance(items[0], Reject)
     assert items[0].reason.startswith("missing full_name")
+
+
+def test_pruning_parsed_records_loses_none_and_keeps_the_tree_small() -> None:
+    """More records than one prune interval: every record comes out, in order, and the
+    document never holds more than one interval of (cleared) records."""
+    from io import BytesIO
+    from types import GeneratorType
+
+    from platform_common.identifiers import isin_check_digit
+    from workers_app.firds import _PRUNE_EVERY, AUTH_017, iter_xml
+
+    count = 2 * _PRUNE_EVERY + 7
+    isins = [f"DE{n:09d}" + str(isin_check_digit(f"DE{n:09d}")) for n in range(count)]
+    records = "".join(
+        f"<RefData><FinInstrmGnlAttrbts><Id>{isin}</Id><FullNm>N {isin}</FullNm>"
+        "<ClssfctnTp>ESVUFR</ClssfctnTp><NtnlCcy>EUR</NtnlCcy></FinInstrmGnlAttrbts>"
+        "<Issr>W38RGI023J3WT1HWRP32</Issr><TradgVnRltdAttrbts><Id>XETR</Id>"
+        "</TradgVnRltdAttrbts></RefData>"
+        for isin in isins
+    )
+    document = (
+        f'<Document xmlns="{AUTH_017}"><FinInstrmRptgRefDataRpt>{records}'
+        "</FinInstrmRptgRefDataRpt></Document>"
+    ).encode()
+    seen: list[str] = []
+    largest = 0
+    for item in iter_xml(BytesIO(document)):
+        assert isinstance(item, FirdsRecord)
+        seen.append(item.isin)
+    assert seen == isins
+    # The generator prunes after yielding: look at the live tree through its frame.
+    parsed = iter_xml(BytesIO(document))
+    assert isinstance(parsed, GeneratorType)
+    for _ in parsed:
+        frame = parsed.gi_frame
+        if frame is not None and "element" in frame.f_locals:
+            largest = max(largest, len(frame.f_locals["element"].getparent()))
+    # One interval, plus what the parser has read ahead of the record being handled.
+    assert 0 < largest < 2 * _PRUNE_EVERY

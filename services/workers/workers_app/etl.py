@@ -1,11 +1,16 @@
 """One ETL run over one FIRDS file: stream, validate and load it in batches, all or nothing.
 
-The file is read once as a stream; valid records are upserted in batches inside one
-store transaction, which is rolled back if the file turns out to be malformed (a
-truncated file is only known to be bad at its end), so nothing is half-written.
-Loading is idempotent: the SQLite store keys instruments by ISIN and the file's
-SHA-256, so re-running the same file writes nothing, and within one file an
-instrument's first venue wins (FIRDS lists an instrument once per venue).
+All or nothing means: a malformed file (a truncated one is only known to be bad at its
+end) writes nothing, and a run is recorded `loaded` only when every batch landed.
+- An atomic store (SQLite: one transaction over all batches) is loaded in one pass and
+  rolled back if the file proves malformed.
+- products-api (one transaction per batch, `ProductsInstrumentStore`) cannot roll back
+  earlier batches, so the whole file is validated in a first streaming pass before any
+  batch is sent; a batch that still fails after its retries ends the run `failed`, with
+  the batches that landed counted. Loads are idempotent upserts, so re-running the file
+  converges: landed batches answer `unchanged`, the rest are written.
+Within one file an instrument's first venue wins (FIRDS lists an instrument once per
+venue), so re-running the same file writes nothing.
 """
 
 from __future__ import annotations
@@ -24,14 +29,32 @@ from workers_app.firds import FirdsFormatError, FirdsRecord, Reject, batched, it
 REJECTS_KEPT = 1000
 
 
-class InstrumentStore(Protocol):
-    """Where a run loads instruments; returns how many rows it wrote."""
+class LoadError(RuntimeError):
+    """A batch could not be loaded (after retries); the run ends `failed`."""
 
-    def transaction(self) -> AbstractContextManager[None]:
-        """Everything upserted inside is committed together, or rolled back on an error."""
+
+@dataclass(frozen=True, slots=True)
+class Upserted:
+    """What the store did with one batch."""
+
+    written: int
+    rejects: tuple[tuple[int, str], ...] = ()
+    """(index in the batch, reason) of records the store refused."""
+
+
+class InstrumentStore(Protocol):
+    """Where a run loads instruments."""
+
+    @property
+    def atomic(self) -> bool:
+        """True when transaction() can roll back every batch of the run."""
         ...
 
-    def upsert(self, file_sha256: str, batch: Sequence[FirdsRecord]) -> int: ...
+    def transaction(self) -> AbstractContextManager[None]:
+        """A run's batches; committed together (atomic) or each on its own (not atomic)."""
+        ...
+
+    def upsert(self, file_sha256: str, batch: Sequence[FirdsRecord]) -> Upserted: ...
 
     def record_run(self, report: RunReport) -> None: ...
 
@@ -50,6 +73,8 @@ class RunReport:
     rejects: list[Reject] = field(default_factory=list)
     """The first REJECTS_KEPT rejects with their reasons (all are counted)."""
     error: str | None = None
+    batches: int = 0
+    """Batches that landed (all of them when loaded)."""
     seconds: float = 0.0
 
 
@@ -61,17 +86,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _valid(path: Path, report: RunReport) -> Iterator[FirdsRecord]:
-    """The file's valid records; counts every record and keeps the first rejects."""
+def _valid(path: Path, report: RunReport) -> Iterator[tuple[int, FirdsRecord]]:
+    """The file's valid records with their positions; counts every record, keeps rejects."""
     for item in iter_firds(path):
         report.records += 1
         if isinstance(item, Reject):
-            report.rejected += 1
-            if len(report.rejects) < REJECTS_KEPT:
-                report.rejects.append(item)
+            _reject(report, item)
         else:
             report.valid += 1
-            yield item
+            yield report.records, item
+
+
+def _reject(report: RunReport, reject: Reject) -> None:
+    report.rejected += 1
+    if len(report.rejects) < REJECTS_KEPT:
+        report.rejects.append(reject)
 
 
 def run_file(path: Path, store: InstrumentStore, batch_size: int = 5000) -> RunReport:
@@ -79,12 +108,24 @@ def run_file(path: Path, store: InstrumentStore, batch_size: int = 5000) -> RunR
     started = time.perf_counter()
     report = RunReport(file=path.name, sha256=file_sha256(path))
     try:
+        if not store.atomic:
+            # Batches cannot be rolled back: prove the whole file well-formed first.
+            for _ in _valid(path, RunReport(file=path.name, sha256=report.sha256)):
+                pass
         with store.transaction():
             for batch in batched(_valid(path, report), batch_size):
-                report.written += store.upsert(report.sha256, batch)
+                records = [record for _, record in batch]
+                result = store.upsert(report.sha256, records)
+                report.written += result.written
+                report.batches += 1
+                for index, reason in result.rejects:
+                    report.valid -= 1
+                    _reject(report, Reject(batch[index][0], records[index].isin, reason))
     except FirdsFormatError as exc:
         report.status, report.error = "rejected", str(exc)
-        report.valid = report.written = 0
+        report.valid = report.written = report.batches = 0
+    except LoadError as exc:
+        report.status, report.error = "failed", str(exc)
     else:
         report.status = "loaded"
     report.seconds = time.perf_counter() - started
@@ -94,6 +135,8 @@ def run_file(path: Path, store: InstrumentStore, batch_size: int = 5000) -> RunR
 
 class SqliteInstrumentStore:
     """Instruments in SQLite (tests and the benchmark; products-api owns them in Azure)."""
+
+    atomic = True
 
     def __init__(self, path: Path | str) -> None:
         # Autocommit mode: transactions are explicit (transaction(), record_run).
@@ -110,7 +153,7 @@ class SqliteInstrumentStore:
                 issuer_lei TEXT NOT NULL,
                 venue_mic TEXT NOT NULL,
                 file_sha256 TEXT NOT NULL
-            );
+            ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS etl_runs (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 file TEXT NOT NULL,
@@ -141,7 +184,7 @@ class SqliteInstrumentStore:
             raise
         self._db.execute("COMMIT")
 
-    def upsert(self, file_sha256: str, batch: Sequence[FirdsRecord]) -> int:
+    def upsert(self, file_sha256: str, batch: Sequence[FirdsRecord]) -> Upserted:
         rows = [
             (r.isin, r.full_name, r.cfi_code, r.currency, r.issuer_lei, r.venue_mic, file_sha256)
             for r in batch
@@ -165,7 +208,7 @@ class SqliteInstrumentStore:
             """,
             rows,
         )
-        return self._db.total_changes - before
+        return Upserted(self._db.total_changes - before)
 
     def record_run(self, report: RunReport) -> None:
         with self.transaction():

@@ -18,6 +18,7 @@ from workers_app.etl_day import EtlJob
 from workers_app.events_worker import EventsWorker
 from workers_app.notifications_worker import NotificationsWorker
 from workers_app.orders_worker import OrderWorker, RiskLimits
+from workers_app.products_load import ProductsInstrumentStore
 from workers_app.settings import WorkersSettings, get_settings
 from workers_app.staging import AzureBlobStore, BlobStore, InMemoryBlobStore
 from workers_app.thirdparty import (
@@ -64,18 +65,29 @@ class Runtime:
     def etl_job(self) -> EtlJob:
         settings = self.settings
 
-        def store() -> InstrumentStore:
+        def sqlite_store() -> InstrumentStore:
             return SqliteInstrumentStore(settings.etl_sqlite_path)
 
+        def products_store() -> InstrumentStore:
+            # products-api's load route takes admin plus the WORKERS_CALLER_ID it is set with.
+            client = service_client(
+                settings.products_api_base_url,
+                settings.workers_caller_id,
+                ("admin",),
+                settings.http_timeout_seconds,
+            )
+            return ProductsInstrumentStore(client, max_attempts=settings.etl_load_max_attempts)
+
+        to_products = settings.etl_store == "products-api"
         return EtlJob(
             esma=self.esma,
             blobs=self.blobs,
-            store=store,
+            store=products_store if to_products else sqlite_store,
             staging_container=settings.staging_container,
             archive_container=settings.archive_container,
             file_types=tuple(settings.esma_file_types.split(",")),
             max_file_bytes=settings.etl_max_file_bytes,
-            batch_size=settings.etl_batch_size,
+            batch_size=settings.etl_load_batch_size if to_products else settings.etl_batch_size,
         )
 
     def replayer(self) -> DeadLetterReplayer | None:

@@ -154,6 +154,24 @@ class WorkersSettings(BaseSettings):
     http_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Timeout of each call to a service."
     )
+    etl_load_batch_size: int = Field(
+        1000,
+        ge=1,
+        le=2000,
+        description=(
+            "Instruments per products-api batch load; at most products-api's "
+            "PRODUCTS_LOAD_MAX_ITEMS (default 1000)."
+        ),
+    )
+    etl_load_max_attempts: int = Field(
+        5,
+        ge=1,
+        le=20,
+        description=(
+            "Tries of one batch load (timeouts, 408/425/429/5xx, 409) with exponential backoff "
+            "before the run ends failed; a repeat is safe, loads are idempotent."
+        ),
+    )
 
     # --- third-party sync on thirdparty-queue ---------------------------------------------
     servicebus_thirdparty_queue: str = Field(
@@ -243,6 +261,13 @@ class WorkersSettings(BaseSettings):
         2_000_000_000, ge=1, description="Largest FIRDS zip a run downloads."
     )
     etl_batch_size: int = Field(5000, ge=1, le=100_000, description="Rows per upsert batch.")
+    etl_store: Literal["products-api", "sqlite"] = Field(
+        "products-api",
+        description=(
+            "Where an ETL run loads instruments: products-api (their owner, in batches of "
+            "ETL_LOAD_BATCH_SIZE) or a local SQLite file (ETL_SQLITE_PATH; benchmarks, tools)."
+        ),
+    )
     etl_sqlite_path: str = Field(
         "firds.db",
         description="SQLite file of the ETL's instrument store and run records.",
