@@ -11,8 +11,8 @@ from workers_app.settings import WorkersSettings
 
 
 def _settings(tmp_path: Path, **changes: object) -> WorkersSettings:
-    return WorkersSettings(
-        messaging_mode="local-file", local_bus_path=str(tmp_path / "bus.db"), **changes
+    return WorkersSettings.model_validate(
+        {"messaging_mode": "local-file", "local_bus_path": str(tmp_path / "bus.db"), **changes}
     )
 
 
