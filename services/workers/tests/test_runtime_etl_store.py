@@ -20,11 +20,9 @@ def test_runs_load_into_products_api_in_its_batch_size(tmp_path: Path) -> None:
     settings = _settings(tmp_path, etl_load_batch_size=250, etl_batch_size=5000)
     job = build_runtime(settings).etl_job()
     store = job.store()
-    try:
-        assert isinstance(store, ProductsInstrumentStore)
-        assert job.batch_size == 250
-    finally:
-        store.close()
+    assert isinstance(store, ProductsInstrumentStore)
+    store.close()
+    assert job.batch_size == 250
 
 
 def test_sqlite_store_on_request(tmp_path: Path) -> None:
