@@ -110,3 +110,19 @@ def test_the_gateway_message_names_a_port_range_as_a_range() -> None:
         _nsg(_inbound("80"), subnet="gateway"), ctx(resource_type=network.NSG)
     )
     assert "port(s) 80;" in single[0].message
+
+
+def test_every_rule_of_the_nsg_is_judged_after_one_that_passes_or_is_unknown() -> None:
+    """A Deny, an inbound rule, or an undecidable rule first does not end the NSG's review."""
+    deny = _inbound("443", access="Deny")
+    unknown_source = {**_inbound("443"), "sourceAddressPrefix": UNKNOWN_STRING}
+    gateway_only = network.internet_inbound_gateway_only
+    for first in (deny, unknown_source):
+        props = normalize({"tags": {"subnet": "app"}, "securityRules": [first, _inbound("443")]})
+        assert _violations(gateway_only(props, ctx(resource_type=network.NSG)))
+    tagless = normalize({"tags": {"subnet": UNKNOWN_STRING}})
+    tagless["securityRules"] = [_inbound("443"), _inbound("22")]
+    assert len(gateway_only(tagless, ctx(resource_type=network.NSG))) == 2
+    outbound = _nsg(_inbound("443"))
+    outbound["securityRules"].append(_outbound("*", destination="*"))
+    assert _violations(network.outbound_restricted(outbound, ctx(resource_type=network.NSG)))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from policies.core import Finding, normalize
-from policies.rules import common, frontdoor, keyvault, network_defaults, sql, web
+from policies.rules import common, frontdoor, keyvault, network_defaults, sql, storage, web
 from tests.policies.builders import TAGS, UNKNOWN_STRING, ctx, record
 
 STORAGE = "azure-native:storage:StorageAccount"
@@ -89,6 +89,10 @@ def test_each_app_is_judged_for_vnet_integration() -> None:
     alone = record(web.WEB_APP, "b", {"name": "app-b"})
     findings = web.vnet_integration([joined, alone], ctx())
     assert [f.urn for f in findings if not f.unknown] == [alone.urn]
+    via_connection = record(web.WEB_APP, "a", {"name": "app-a"})
+    connection = record(web.SWIFT_CONNECTION, "c", {"name": "app-a", "subnetResourceId": "/s/app"})
+    findings = web.vnet_integration([via_connection, alone, connection], ctx())
+    assert [f.urn for f in findings if not f.unknown] == [alone.urn]
 
 
 def test_a_connection_without_a_subnet_does_not_integrate_the_app() -> None:
@@ -107,3 +111,26 @@ def test_a_publishing_policy_without_allow_is_a_violation() -> None:
     policies = [record(t, "p", {"name": "app-a"}) for t in web.PUBLISHING_POLICIES]
     messages = _messages(web.basic_auth_publishing([app, *policies], ctx()))
     assert len([m for m in messages if m.startswith("allow = <not set>")]) == 2
+
+
+def test_default_action_messages_tell_missing_from_wrong() -> None:
+    """The message says whether the default action is absent (Azure allows all) or wrong."""
+    rule_set = record(network_defaults.SB_RULE_SET, "r", {"publicNetworkAccess": "Enabled"})
+    assert "defaultAction is not set;" in _messages(network_defaults._rule_set_content(rule_set))[0]
+    wrong = record(
+        network_defaults.SB_RULE_SET,
+        "r",
+        {"publicNetworkAccess": "Enabled", "defaultAction": "Allow"},
+    )
+    assert "defaultAction = 'Allow';" in _messages(network_defaults._rule_set_content(wrong))[0]
+    account = normalize({"publicNetworkAccess": "Enabled"})
+    missing = _messages(network_defaults.default_deny(account, ctx(resource_type=STORAGE)))
+    assert "is not set (Azure allows all)" in missing[0]
+
+
+def test_soft_delete_message_tells_missing_from_switched_off() -> None:
+    off = {"enabled": False, "days": 7}
+    props = normalize({"deleteRetentionPolicy": off})
+    messages = _messages(storage.soft_delete_days(props, ctx()))
+    assert "deleteRetentionPolicy.enabled = False;" in messages[0]
+    assert "containerDeleteRetentionPolicy.enabled is not set;" in messages[1]
