@@ -216,6 +216,8 @@ SESSIONS: tuple[Session, ...] = (
             "policies/rules",
             modules,
             (
+                "tests/test_mutants_policies_network.py",
+                "tests/test_mutants_policies_rules.py",
                 "tests/test_policies_rules.py",
                 "tests/test_policies_stack.py",
                 "tests/test_policies_fixtures.py",
