@@ -83,6 +83,21 @@ def test_a_blocking_custom_rule_that_matches_everything_is_fine() -> None:
     assert _messages(frontdoor._allow_all_custom_rules(allow))
 
 
+def test_an_allow_rule_narrowed_by_one_condition_is_not_allow_all() -> None:
+    """Match conditions are ANDed: one narrow condition narrows the whole rule."""
+    match_all = {"operator": "Any", "matchValue": []}
+    narrow = {
+        "matchVariable": "RemoteAddr",
+        "operator": "IPMatch",
+        "matchValue": ["203.0.113.0/24"],
+    }
+    rule = {"name": "partners", "action": "Allow", "matchConditions": [match_all, narrow]}
+    props = normalize({"customRules": {"rules": [rule]}})
+    assert frontdoor._allow_all_custom_rules(props) == []
+    wide = normalize({"customRules": {"rules": [{**rule, "matchConditions": [match_all] * 2}]}})
+    assert _messages(frontdoor._allow_all_custom_rules(wide))
+
+
 def test_each_app_is_judged_for_vnet_integration() -> None:
     """An integrated app before another does not let the second one through."""
     joined = record(web.WEB_APP, "a", {"name": "app-a", "virtualNetworkSubnetId": "/subnets/app"})

@@ -215,10 +215,15 @@ def _allow_all_custom_rules(props: Mapping[str, Any]) -> list[Finding]:
             continue
         if action != "Allow" or not isinstance(conditions, list):
             continue
+        # A custom rule's match conditions are ANDed: it admits every request only when each
+        # of them matches everything, and one narrow condition narrows the rule.
+        # https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-custom-rules
         verdicts = [_matches_everything(c) for c in conditions]
-        if None in verdicts and True not in verdicts:
+        if not verdicts or False in verdicts:
+            continue
+        if None in verdicts:
             findings.append(unknown("customRules.rules[].matchConditions"))
-        elif True in verdicts:
+        else:
             findings.append(
                 violation(
                     f"custom rule {lookup(rule, 'name')!r} allows every request; it skips the "
