@@ -1,4 +1,4 @@
-"""Functions layer per environment: Flex plan, functionAppConfig, identity-only storage, settings."""
+"""Functions layer per stack: Flex plan, functionAppConfig, identity-only storage, settings."""
 
 from __future__ import annotations
 
@@ -265,7 +265,7 @@ def test_with_service_urls_every_manifest_setting_is_set() -> pulumi.Output[None
 
 
 def test_unknown_service_url_settings_are_refused() -> None:
-    with pytest.raises(ValueError, match="ORDER_API_BASE_URL.*allowed: ORDERS_API_BASE_URL"):
+    with pytest.raises(ValueError, match=r"ORDER_API_BASE_URL.*allowed: ORDERS_API_BASE_URL"):
         workers_app_settings(
             environment="dev",
             storage_account_name="st",
@@ -306,3 +306,10 @@ def test_impossible_functions_settings_are_rejected(
     config = {**BASE, "platform:overrides": json.dumps(overrides)}
     with pytest.raises(SettingsError, match=fragment):
         load_stack_settings("dev", config)
+
+
+def test_the_policy_pack_knows_the_same_deprecated_settings() -> None:
+    # The pack ships on its own (no infra import), so the two lists are kept equal here.
+    from policies.rules.web import FLEX_DEPRECATED_SETTINGS
+
+    assert FLEX_DEPRECATED_SETTINGS == DEPRECATED_ON_FLEX
