@@ -169,6 +169,12 @@ def test_host_storage_is_identity_only(run: ProgramRun) -> None:
     assert endpoints == ({"blob", "queue", "table"} if private else set())
 
 
+def test_host_storage_keeps_deleted_blobs_and_is_protected_where_data_is(run: ProgramRun) -> None:
+    (blob,) = _layer(run, "azure-native:storage:BlobServiceProperties")
+    assert blob.inputs["deleteRetentionPolicy"] == {"enabled": True, "days": 7}
+    assert _host_storage(run).protect is get_environment_settings(run.stack).security.protect_data
+
+
 def test_workers_identity_gets_the_host_storage_roles(run: ProgramRun) -> None:
     account = _host_storage(run)
     grants = {

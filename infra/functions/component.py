@@ -31,6 +31,7 @@ HOST_STORAGE_ROLES = (
     (BuiltInRole.STORAGE_QUEUE_DATA_CONTRIBUTOR, "queue", "host queues"),
     (BuiltInRole.STORAGE_TABLE_DATA_CONTRIBUTOR, "table", "timer and host state tables"),
 )
+HOST_SOFT_DELETE_DAYS = 7
 HOST_PRIVATE_LINKS = (PrivateLink.BLOB, PrivateLink.QUEUE, PrivateLink.TABLE)
 
 
@@ -125,7 +126,23 @@ class Functions(pulumi.ComponentResource):
                 ),
             ),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # It holds the deployed package: kept from `pulumi destroy` where data is protected.
+            opts=pulumi.ResourceOptions(parent=self, protect=env.security.protect_data),
+        )
+        # A deleted package or host blob stays restorable for a week.
+        # https://learn.microsoft.com/azure/storage/blobs/soft-delete-blob-overview
+        storage.BlobServiceProperties(
+            f"{name}-st-blob",
+            account_name=account.name,
+            resource_group_name=args.resource_group_name,
+            blob_services_name="default",
+            delete_retention_policy=storage.DeleteRetentionPolicyArgs(
+                enabled=True, days=HOST_SOFT_DELETE_DAYS
+            ),
+            container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(
+                enabled=True, days=HOST_SOFT_DELETE_DAYS
+            ),
+            opts=pulumi.ResourceOptions(parent=account),
         )
         container = storage.BlobContainer(
             f"{name}-st-package",
