@@ -7,11 +7,12 @@ from infra.core import Core, CoreArgs, Namer, base_tags
 from infra.cosmos import Cosmos, CosmosArgs
 from infra.database import Database, DatabaseArgs, SqlAdmin
 from infra.etl import Etl, EtlArgs
+from infra.functions import Functions, FunctionsArgs
 from infra.messaging import Messaging, MessagingArgs
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
 from infra.redis import Redis, RedisArgs
-from infra.security import Security, SecurityArgs, secret_values
+from infra.security import Security, SecurityArgs, Workload, secret_values
 
 try:
     settings = read_stack_settings(pulumi.get_stack())
@@ -190,6 +191,33 @@ if env.features.enable_cosmos_db:
             workspace_id=observability.workspace_id,
         ),
     )
+
+# 9. Functions: the workers on Flex Consumption (code follows by OneDeploy:
+#    scripts/deploy_functions.py). The settings validator requires Service Bus with them.
+functions = None
+if env.features.enable_functions and messaging is not None:
+    functions = Functions(
+        "functions",
+        FunctionsArgs(
+            resource_group_name=core.resource_group_name,
+            location=deployment.location,
+            env=env,
+            namer=namer,
+            tags=tags,
+            name_suffix=core.name_suffix,
+            identity=security.identities[Workload.WORKERS],
+            subscription_id=security.subscription_id,
+            subnet_id=networking.subnet_ids[SubnetName.FUNCTIONS],
+            allowed_ip_ranges=public_allow_list,
+            private_endpoint_site=networking.private_endpoint_site,
+            workspace_id=observability.workspace_id,
+            app_insights_connection_string=observability.app_insights_connection_string,
+            servicebus_namespace=messaging.fully_qualified_namespace,
+            servicebus_settings=messaging.app_settings,
+        ),
+    )
+    pulumi.export("functions_app_name", functions.app_name)
+    pulumi.export("functions_deployment_container_url", functions.deployment_container_url)
 
 pulumi.export("environment", env.environment)
 pulumi.export("location", deployment.location)

@@ -433,6 +433,20 @@ class EtlSettings(_Model):
         return self
 
 
+class FunctionsSettings(_Model):
+    """Scale of the workers' Flex Consumption app (functionAppConfig.scaleAndConcurrency).
+
+    Flex takes 40-1000 as the per-function-group instance ceiling and 512, 2048 or 4096 MB
+    per instance; HTTP concurrency is per instance (the workers' Service Bus concurrency is
+    in host.json). https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to#set-instance-memory
+    """
+
+    maximum_instance_count: Annotated[int, Field(ge=40, le=1000)] = 40
+    instance_memory_mb: Literal[512, 2048, 4096] = 2048
+    http_per_instance_concurrency: Annotated[int, Field(ge=1, le=1000)] = 16
+    python_version: Literal["3.10", "3.11", "3.12"] = "3.11"
+
+
 class EnvironmentSettings(_Model):
     """Everything that differs between dev, qa, staging and prod."""
 
@@ -444,6 +458,7 @@ class EnvironmentSettings(_Model):
     skus: SkuSettings
     database: DatabaseSettings
     etl: EtlSettings
+    functions: FunctionsSettings = FunctionsSettings()
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -476,6 +491,27 @@ class EnvironmentSettings(_Model):
         return self
 
 
+def _functions_rejections(s: EnvironmentSettings) -> list[str]:
+    out: list[str] = []
+    skus, features = s.skus, s.features
+    if skus.functions_plan is FunctionsPlan.CONSUMPTION and features.enable_functions:
+        out.append(
+            "skus.functionsPlan = Consumption: the classic Consumption plan cannot join a VNet "
+            "and Linux Consumption retires in 2028; allowed: FlexConsumption, ElasticPremium"
+        )
+    if skus.functions_plan is FunctionsPlan.ELASTIC_PREMIUM and features.enable_functions:
+        out.append(
+            "skus.functionsPlan = ElasticPremium: infra/functions deploys the workers on Flex "
+            "Consumption only (functionAppConfig, OneDeploy); allowed: FlexConsumption"
+        )
+    if features.enable_functions and not features.enable_service_bus:
+        out.append(
+            "features.enableFunctions = true with features.enableServiceBus = false: every "
+            "worker is triggered by a Service Bus queue or topic; allowed: enableServiceBus = true"
+        )
+    return out
+
+
 def _azure_rejections(s: EnvironmentSettings) -> list[str]:
     out: list[str] = []
     skus, features, security = s.skus, s.features, s.security
@@ -502,11 +538,7 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
             f"skus.containerRegistry = {skus.container_registry.value} with "
             "security.enablePrivateEndpoints: ACR private endpoints need Premium; allowed: Premium"
         )
-    if skus.functions_plan is FunctionsPlan.CONSUMPTION and features.enable_functions:
-        out.append(
-            "skus.functionsPlan = Consumption: the classic Consumption plan cannot join a VNet "
-            "and Linux Consumption retires in 2028; allowed: FlexConsumption, ElasticPremium"
-        )
+    out += _functions_rejections(s)
     if features.enable_api_management and features.enable_container_apps:
         reachable = APIM_INJECTED_SKUS | APIM_INTEGRATED_SKUS
         if skus.api_management not in reachable:
@@ -728,6 +760,8 @@ def _prod() -> EnvironmentSettings:
         ),
         # Seven years: MiFID II record keeping for order and reference data.
         etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
+        # Order bursts at market open: room for more instances than the default 40.
+        functions=FunctionsSettings(maximum_instance_count=100),
     )
 
 

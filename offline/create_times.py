@@ -33,6 +33,7 @@ _ARM = "https://learn.microsoft.com/azure/azure-resource-manager/management/over
 _RBAC = "https://learn.microsoft.com/azure/role-based-access-control/troubleshooting"
 _DDOS = "https://learn.microsoft.com/azure/ddos-protection/manage-ddos-protection"
 _FRONT_DOOR = "https://learn.microsoft.com/azure/frontdoor/create-front-door-portal"
+_FLEX = "https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to"
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,12 @@ CREATE_MINUTES: dict[str, CreateTime] = {
     "azure-native:containerregistry:Registry": _quick(1.0),
     "azure-native:app:ManagedEnvironment": CreateTime(10.0, _CONTAINER_APPS),
     "azure-native:app:ContainerApp": CreateTime(2.0, _CONTAINER_APPS),
-    "azure-native:web:AppServicePlan": _quick(1.0),
-    "azure-native:web:WebApp": _quick(2.0),
+    "azure-native:web:AppServicePlan": CreateTime(1.0, _FLEX),
+    # A Flex app with VNet integration: the site, its integration and functionAppConfig.
+    "azure-native:web:WebApp": CreateTime(2.0, _FLEX),
+    # Publishing credentials policies: one PUT each on the site's basicPublishingCredentials.
+    "azure-native:web:WebAppFtpAllowed": _quick(0.25),
+    "azure-native:web:WebAppScmAllowed": _quick(0.25),
     "azure-native:web:StaticSite": _quick(1.0),
     "azure-native:cdn:Profile": CreateTime(2.0, _FRONT_DOOR),
     "azure-native:cdn:AFDEndpoint": CreateTime(2.0, _FRONT_DOOR),

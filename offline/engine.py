@@ -492,6 +492,18 @@ def _computed_outputs(
             "principalId": _uuid(resource_id, "principal"),
             "tenantId": TENANT_ID,
         }
+    # ARM answers the list of user-assigned identity ids with a map keyed by those ids.
+    if isinstance(identity, Mapping) and isinstance(identity.get("userAssignedIdentities"), list):
+        out["identity"] = {
+            **out.get("identity", identity),
+            "userAssignedIdentities": {
+                str(uid): {
+                    "principalId": _uuid(str(uid), "principal"),
+                    "clientId": _uuid(str(uid), "client"),
+                }
+                for uid in identity["userAssignedIdentities"]
+            },
+        }
     extra: dict[str, dict[str, Any]] = {
         "azure-native:managedidentity:UserAssignedIdentity": {
             "principalId": _uuid(resource_id, "principal"),

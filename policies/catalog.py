@@ -1094,8 +1094,8 @@ CATALOG: tuple[TypeEntry, ...] = (
         CKV_AZURE_213 ! health checks are the services' /health endpoints behind Container Apps;
             Flex has no health check setting
         CKV_AZURE_214 ! always-on is not available on Flex Consumption
-        CKV_AZURE_221 ! inbound stays public for Flex triggers in dev; NSGs and VNet integration
-            restrict callers
+        CKV_AZURE_221 ! public network access stays on for OneDeploy to the SCM site; the main
+            site denies every caller and SCM admits only the stack's allowed ranges
         CKV_AZURE_222 ! as CKV_AZURE_221
         Azure.AppService.UseHTTPS = web-https-only
         Azure.AppService.MinTLS = web-min-tls
@@ -1111,10 +1111,11 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.AppService.WebProbe ! Flex Consumption has no health check setting
         Azure.AppService.WebProbePath ! Flex Consumption has no health check setting
         IM-1 = web-basic-auth-publishing-disabled
-        IM-3 = web-managed-identity
-        IM-8 = web-settings-no-keys
+        IM-3 = web-managed-identity, web-flex-deployment-identity
+        IM-8 = web-settings-no-keys, web-flex-deployment-identity
         NS-2 = web-vnet-integration
         DP-3 = web-https-only, web-min-tls
+        AM-2 = web-flex-no-deprecated-settings
         LT-3 = diagnostic-settings-required
         """,
         checkov=(
@@ -1193,6 +1194,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.AppService.MinPlan ! Flex Consumption by design (DESIGN.md)
         Azure.AppService.PlanInstanceCount ! Flex Consumption scales per execution
         Azure.AppService.AvailabilityZone ! {SINGLE_REGION}
+        NS-2 = web-functions-plan-vnet-capable
         """,
         checkov=("Microsoft.Web/serverfarms", "azurerm_service_plan"),
         upcoming=True,

@@ -279,7 +279,12 @@ def test_defaults_of_thresholds_and_lifecycle() -> None:
 
 def test_basic_service_bus_is_fine_when_service_bus_is_off() -> None:
     _validate_env(
-        _env("dev", skus={"service_bus": "Basic"}, features={"enable_service_bus": False})
+        _env(
+            "dev",
+            skus={"service_bus": "Basic"},
+            # The workers are Service Bus-triggered: no Functions without Service Bus.
+            features={"enable_service_bus": False, "enable_functions": False},
+        )
     )
     _rejected(_env("dev", skus={"service_bus": "Basic"}), "skus.serviceBus = Basic")
 
@@ -463,8 +468,9 @@ def test_unknown_nested_key_lists_the_allowed_ones_of_its_level() -> None:
 def test_unknown_top_level_override_lists_the_sections() -> None:
     with pytest.raises(SettingsError) as caught:
         load_stack_settings("dev", {**STACK, "platform:overrides": '{"netwerk": {}}'})
-    assert "unknown key; allowed: database, environment, etl, features, monitoring" in str(
-        caught.value
+    assert (
+        "unknown key; allowed: database, environment, etl, features, functions, monitoring"
+        in str(caught.value)
     )
 
 

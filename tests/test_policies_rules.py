@@ -86,6 +86,25 @@ SITE = {
     "virtualNetworkSubnetId": "/subscriptions/s/resourceGroups/rg/providers/"
     "Microsoft.Network/virtualNetworks/vnet/subnets/snet-functions",
 }
+FLEX_SITE = {
+    **SITE,
+    "functionAppConfig": {
+        "deployment": {
+            "storage": {
+                "type": "blobContainer",
+                "value": "https://st.blob.core.windows.net/app-package",
+                "authentication": {"type": "UserAssignedIdentity"},
+            }
+        },
+        "runtime": {"name": "python", "version": "3.11"},
+    },
+}
+FLEX_PLAN = {
+    "kind": "functionapp",
+    "reserved": True,
+    "sku": {"name": "FC1", "tier": "FlexConsumption"},
+}
+PLAN = web.PLAN
 CONTAINER_APP = {
     "containerAppName": "ca-orders-prod",
     "identity": {"type": "UserAssigned"},
@@ -128,6 +147,15 @@ CASES = [
     Case(web.minimum_tls, APP, SITE, "siteConfig.minTlsVersion", "1.0", False),
     Case(web.managed_identity, APP, SITE, "identity.type", "None", False),
     Case(web.minimum_tls, APP, SITE, "siteConfig.scmMinTlsVersion", "1.0", False),
+    Case(web.functions_plan_vnet_capable, PLAN, FLEX_PLAN, "sku.tier", "Dynamic", False),
+    Case(
+        web.flex_deployment_identity,
+        APP,
+        FLEX_SITE,
+        "functionAppConfig.deployment.storage.authentication.type",
+        "StorageAccountConnectionString",
+        False,
+    ),
     Case(
         containerapps.internal_ingress,
         CA,
@@ -623,3 +651,37 @@ def test_violation_never_turns_into_a_pass_when_a_value_is_unknown(case: Case) -
         if _run(case, normalize(_unknown_at(bad, path))) == []
     ]
     assert opened == []
+
+
+def test_web_apps_without_function_app_config_are_not_judged_as_flex() -> None:
+    context = RuleContext("dev", resource_type=APP)
+    bad_site = {**SITE, "siteConfig": {"appSettings": [{"name": "WEBSITE_RUN_FROM_PACKAGE"}]}}
+    assert web.flex_deployment_identity(SITE, context) == []
+    assert web.flex_no_deprecated_settings(bad_site, context) == []
+
+
+@pytest.mark.parametrize("name", ["WEBSITE_RUN_FROM_PACKAGE", "FUNCTIONS_WORKER_RUNTIME"])
+def test_flex_apps_with_deprecated_settings_are_violations(name: str) -> None:
+    context = RuleContext("dev", resource_type=APP)
+    site = {**FLEX_SITE, "siteConfig": {"appSettings": [{"name": name, "value": "1"}]}}
+    (finding,) = web.flex_no_deprecated_settings(site, context)
+    assert not finding.unknown
+    assert name in finding.message
+
+
+def test_flex_deprecated_settings_missing_unknown_and_compliant() -> None:
+    context = RuleContext("dev", resource_type=APP)
+    ok = {**FLEX_SITE, "siteConfig": {"appSettings": [{"name": "ENVIRONMENT", "value": "dev"}]}}
+    assert web.flex_no_deprecated_settings(ok, context) == []
+    assert web.flex_no_deprecated_settings(FLEX_SITE, context) == []  # no settings at all
+    unknown_list = {**FLEX_SITE, "siteConfig": {"appSettings": UNKNOWN_STRING}}
+    (finding,) = web.flex_no_deprecated_settings(normalize(unknown_list), context)
+    assert finding.unknown
+
+
+def test_a_consumption_function_plan_is_a_violation_a_web_plan_is_not_judged() -> None:
+    context = RuleContext("dev", resource_type=PLAN)
+    dynamic = {"kind": "functionapp", "sku": {"name": "Y1", "tier": "Dynamic"}}
+    (finding,) = web.functions_plan_vnet_capable(dynamic, context)
+    assert not finding.unknown and "VNet" in finding.message
+    assert web.functions_plan_vnet_capable({"kind": "app", "sku": {"tier": "Basic"}}, context) == []

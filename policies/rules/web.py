@@ -34,7 +34,43 @@ FTP_ALLOWED = "azure-native:web:WebAppFtpAllowed"
 SCM_ALLOWED = "azure-native:web:WebAppScmAllowed"
 # https://learn.microsoft.com/azure/app-service/configure-basic-auth-disable
 PUBLISHING_POLICIES = {FTP_ALLOWED: "FTP", SCM_ALLOWED: "SCM (Kudu/Web Deploy)"}
+PLAN = "azure-native:web:AppServicePlan"
 KEY_VAULT_REFERENCE = "@microsoft.keyvault("
+# Function plans that can join a VNet; Dynamic (Y1) cannot, and Linux Consumption retires.
+# https://learn.microsoft.com/azure/azure-functions/functions-networking-options#matrix-of-networking-features
+VNET_FUNCTION_TIERS = ("FlexConsumption", "ElasticPremium")
+# Flex Consumption deploys from a blob container: with an identity, not a connection string.
+# https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to#configure-deployment-settings
+FLEX_DEPLOYMENT_AUTH = ("UserAssignedIdentity", "SystemAssignedIdentity")
+# App settings Flex Consumption deprecates (runtime, scale and deployment are in
+# functionAppConfig). Kept equal to infra/functions' list by tests/test_functions.py.
+# https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations
+FLEX_DEPRECATED_SETTINGS = frozenset(
+    {
+        "DOCKER_REGISTRY_SERVER_PASSWORD",
+        "DOCKER_REGISTRY_SERVER_URL",
+        "DOCKER_REGISTRY_SERVER_USERNAME",
+        "ENABLE_ORYX_BUILD",
+        "FUNCTIONS_EXTENSION_VERSION",
+        "FUNCTIONS_MAX_HTTP_CONCURRENCY",
+        "FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED",
+        "FUNCTIONS_WORKER_PROCESS_COUNT",
+        "FUNCTIONS_WORKER_RUNTIME",
+        "FUNCTIONS_WORKER_RUNTIME_VERSION",
+        "PYTHON_ISOLATE_WORKER_DEPENDENCIES",
+        "SCM_DO_BUILD_DURING_DEPLOYMENT",
+        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+        "WEBSITE_CONTENTOVERVNET",
+        "WEBSITE_CONTENTSHARE",
+        "WEBSITE_DNS_SERVER",
+        "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT",
+        "WEBSITE_NODE_DEFAULT_VERSION",
+        "WEBSITE_RUN_FROM_PACKAGE",
+        "WEBSITE_SKIP_CONTENTSHARE_VALIDATION",
+        "WEBSITE_VNET_ROUTE_ALL",
+        "AzureWebJobsStorage",
+    }
+)
 # Setting names that hold credentials when they hold a literal value.
 SECRET_SETTING = re.compile(
     r"(password|passwd|secret|api[_-]?key|access[_-]?key|account[_-]?key|"
@@ -123,6 +159,56 @@ def settings_hold_no_keys(props: Mapping[str, Any], ctx: RuleContext) -> list[Fi
     return findings
 
 
+def functions_plan_vnet_capable(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """A Functions plan is Flex Consumption or Elastic Premium: the others cannot join a VNet."""
+    kind = lookup(props, "kind")
+    if kind is UNKNOWN:
+        return [unknown("kind")]
+    if not (isinstance(kind, str) and "functionapp" in kind.lower()):
+        return []
+    return expect(
+        props,
+        "sku.tier",
+        VNET_FUNCTION_TIERS,
+        "Consumption (Dynamic) plans cannot join a VNet and Linux Consumption retires in 2028",
+    )
+
+
+def flex_deployment_identity(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """A Flex app reads its package from blob storage with a managed identity."""
+    if lookup(props, "functionAppConfig") is MISSING:
+        return []
+    return expect(
+        props,
+        "functionAppConfig.deployment.storage.authentication.type",
+        FLEX_DEPLOYMENT_AUTH,
+        "a connection string is a storage account key in an app setting",
+    )
+
+
+def flex_no_deprecated_settings(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """A Flex app sets none of the app settings Flex Consumption deprecates."""
+    if lookup(props, "functionAppConfig") is MISSING:
+        return []
+    entries = lookup(props, "siteConfig.appSettings")
+    if entries is UNKNOWN:
+        return [unknown("siteConfig.appSettings")]
+    findings: list[Finding] = []
+    for entry in entries if isinstance(entries, list) else []:
+        name = lookup(entry, "name")
+        if name is UNKNOWN:
+            findings.append(unknown("app setting name"))
+        elif isinstance(name, str) and name in FLEX_DEPRECATED_SETTINGS:
+            findings.append(
+                violation(
+                    f"app setting {name} is deprecated on Flex Consumption: runtime, scale and "
+                    "deployment belong in functionAppConfig, host storage in identity-based "
+                    "AzureWebJobsStorage__* settings"
+                )
+            )
+    return findings
+
+
 def _secret_name(name: str) -> bool:
     return bool(SECRET_SETTING.search(name)) and not HARMLESS_SETTING.search(name)
 
@@ -203,6 +289,29 @@ def _joins_subnet(connection: ResourceRecord, app: ResourceRecord) -> bool | Non
 
 
 RULES = (
+    ResourceRule(
+        name="web-functions-plan-vnet-capable",
+        description="Functions plans are Flex Consumption or Elastic Premium (VNet-capable).",
+        resource_types=(PLAN,),
+        control="MCSB NS-2 / DESIGN.md",
+        check=functions_plan_vnet_capable,
+    ),
+    ResourceRule(
+        name="web-flex-deployment-identity",
+        description="Flex Consumption apps read their deployment container with a managed "
+        "identity, not a storage connection string.",
+        resource_types=(WEB_APP,),
+        control="MCSB IM-3 / IM-8",
+        check=flex_deployment_identity,
+    ),
+    ResourceRule(
+        name="web-flex-no-deprecated-settings",
+        description="Flex Consumption apps set none of the app settings Flex deprecates "
+        "(WEBSITE_RUN_FROM_PACKAGE, FUNCTIONS_WORKER_RUNTIME, WEBSITE_CONTENTSHARE, ...).",
+        resource_types=(WEB_APP,),
+        control="Microsoft Learn: Flex Consumption plan deprecations",
+        check=flex_no_deprecated_settings,
+    ),
     ResourceRule(
         name="web-https-only",
         description="Web and function apps and their slots accept HTTPS only.",

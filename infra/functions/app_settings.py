@@ -1,0 +1,156 @@
+"""The workers' app settings: every variable services/workers reads, from earlier layers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+
+from infra.messaging.entities import (
+    ENTITIES,
+    EVENTS_TOPIC,
+    NOTIFICATIONS_SUBSCRIPTION,
+    NOTIFICATIONS_TOPIC,
+    NOTIFIER_SUBSCRIPTION,
+    ORDERS_QUEUE,
+    TOPIC_WORKER_SUBSCRIPTION,
+    QueueSpec,
+    TopicSpec,
+)
+
+# Flex Consumption rejects or ignores these: runtime, scale and deployment live in
+# functionAppConfig, and there is no content file share.
+# https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations
+DEPRECATED_ON_FLEX = frozenset(
+    {
+        "DOCKER_REGISTRY_SERVER_PASSWORD",
+        "DOCKER_REGISTRY_SERVER_URL",
+        "DOCKER_REGISTRY_SERVER_USERNAME",
+        "ENABLE_ORYX_BUILD",
+        "FUNCTIONS_EXTENSION_VERSION",
+        "FUNCTIONS_MAX_HTTP_CONCURRENCY",
+        "FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED",
+        "FUNCTIONS_WORKER_PROCESS_COUNT",
+        "FUNCTIONS_WORKER_RUNTIME",
+        "FUNCTIONS_WORKER_RUNTIME_VERSION",
+        "PYTHON_ISOLATE_WORKER_DEPENDENCIES",
+        "SCM_DO_BUILD_DURING_DEPLOYMENT",
+        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+        "WEBSITE_CONTENTOVERVNET",
+        "WEBSITE_CONTENTSHARE",
+        "WEBSITE_DNS_SERVER",
+        "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT",
+        "WEBSITE_NODE_DEFAULT_VERSION",
+        "WEBSITE_RUN_FROM_PACKAGE",
+        "WEBSITE_SKIP_CONTENTSHARE_VALIDATION",
+        "WEBSITE_VNET_ROUTE_ALL",
+        "AzureWebJobsStorage",  # a connection string: identity-based `__` settings instead
+    }
+)
+
+# Read by the Functions host itself, not by the workers' settings class (so not in
+# services/workers/settings-manifest.json). Application Insights has local auth off, so the
+# host sends telemetry with the workers' identity.
+# https://learn.microsoft.com/azure/azure-functions/configure-monitoring#enable-microsoft-entra-authentication
+HOST_PLATFORM_SETTINGS = frozenset({"APPLICATIONINSIGHTS_AUTHENTICATION_STRING"})
+
+# The service URLs come from the microservices layer (internal Container Apps FQDNs).
+SERVICE_URL_SETTINGS = frozenset(
+    {"ORDERS_API_BASE_URL", "PAYMENTS_API_BASE_URL", "PRODUCTS_API_BASE_URL", "USERS_API_BASE_URL"}
+)
+
+# The workers' own tunables, set explicitly so the stack, not a code default, decides them.
+WORKER_TUNABLES: dict[str, str] = {
+    "HTTP_TIMEOUT_SECONDS": "10",
+    "LOG_LEVEL": "INFO",
+    "RISK_PRICE_COLLAR_PERCENT": "10",
+    "WORKERS_CALLER_ID": "svc-workers",
+}
+
+
+def _queue(name: str) -> QueueSpec:
+    return next(e for e in ENTITIES if isinstance(e, QueueSpec) and e.name == name)
+
+
+def _topic(name: str) -> TopicSpec:
+    return next(e for e in ENTITIES if isinstance(e, TopicSpec) and e.name == name)
+
+
+def subscription_max_delivery_count() -> int:
+    """The one MaxDeliveryCount of the workers' subscriptions (the workers take a single value)."""
+    counts = {
+        s.max_delivery_count
+        for topic in (EVENTS_TOPIC, NOTIFICATIONS_TOPIC)
+        for s in _topic(topic).subscriptions
+        if s.name in (TOPIC_WORKER_SUBSCRIPTION, NOTIFICATIONS_SUBSCRIPTION, NOTIFIER_SUBSCRIPTION)
+    }
+    if len(counts) != 1:
+        raise ValueError(
+            "the workers' subscriptions have different MaxDeliveryCount values "
+            f"{sorted(counts)}; SUBSCRIPTION_MAX_DELIVERY_COUNT takes one: make them equal"
+        )
+    return counts.pop()
+
+
+def workers_app_settings(
+    *,
+    environment: str,
+    storage_account_name: pulumi.Input[str],
+    client_id: pulumi.Input[str],
+    servicebus_namespace: pulumi.Input[str],
+    entity_settings: Mapping[str, pulumi.Input[str]],
+    app_insights_connection_string: pulumi.Input[str],
+    service_base_urls: Mapping[str, pulumi.Input[str]],
+) -> dict[str, pulumi.Input[str]]:
+    """Identity-based host storage and Service Bus, telemetry with Entra ID, entity names."""
+    unknown = sorted(set(service_base_urls) - SERVICE_URL_SETTINGS)
+    if unknown:
+        raise ValueError(
+            f"service_base_urls {unknown}: not a service URL the workers read; allowed: "
+            + ", ".join(sorted(SERVICE_URL_SETTINGS))
+        )
+    entities = {
+        key: entity_settings[key]
+        for key in (
+            "SERVICEBUS_ORDERS_QUEUE",
+            "SERVICEBUS_EVENTS_TOPIC",
+            "SERVICEBUS_NOTIFICATIONS_TOPIC",
+        )
+    }
+    settings: dict[str, pulumi.Input[str]] = {
+        "ENVIRONMENT": environment,
+        # https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity
+        "AzureWebJobsStorage__accountName": storage_account_name,
+        "AzureWebJobsStorage__credential": "managedidentity",
+        "AzureWebJobsStorage__clientId": client_id,
+        # https://learn.microsoft.com/azure/azure-functions/functions-bindings-service-bus-trigger#identity-based-connections
+        "ServiceBusConnection__fullyQualifiedNamespace": servicebus_namespace,
+        "ServiceBusConnection__credential": "managedidentity",
+        "ServiceBusConnection__clientId": client_id,
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": app_insights_connection_string,
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": pulumi.Output.concat(
+            "ClientId=", client_id, ";Authorization=AAD"
+        ),
+        **entities,
+        "SERVICEBUS_EVENTS_SUBSCRIPTION": TOPIC_WORKER_SUBSCRIPTION,
+        "SERVICEBUS_NOTIFY_SUBSCRIPTION": NOTIFICATIONS_SUBSCRIPTION,
+        "SERVICEBUS_NOTIFIER_SUBSCRIPTION": NOTIFIER_SUBSCRIPTION,
+        # The workers dead-letter on the last delivery: they must know the entities' limits.
+        "ORDERS_QUEUE_MAX_DELIVERY_COUNT": str(_queue(ORDERS_QUEUE).max_delivery_count),
+        "SUBSCRIPTION_MAX_DELIVERY_COUNT": str(subscription_max_delivery_count()),
+        **WORKER_TUNABLES,
+        **service_base_urls,
+    }
+    check_flex_settings(settings)
+    return settings
+
+
+def check_flex_settings(settings: Mapping[str, object]) -> None:
+    """Refuse app settings Flex Consumption deprecates, before Azure does."""
+    deprecated = sorted(set(settings) & DEPRECATED_ON_FLEX)
+    if deprecated:
+        raise ValueError(
+            f"app settings {deprecated}: Flex Consumption deprecates them (runtime, scale and "
+            "deployment go in functionAppConfig; host storage uses identity-based "
+            "AzureWebJobsStorage__* settings)"
+        )
