@@ -214,6 +214,7 @@ if env.features.enable_functions and messaging is not None:
             app_insights_connection_string=observability.app_insights_connection_string,
             servicebus_namespace=messaging.fully_qualified_namespace,
             servicebus_settings=messaging.app_settings,
+            staging_blob_account_url=etl.blob_endpoint,
         ),
     )
     pulumi.export("functions_app_name", functions.app_name)

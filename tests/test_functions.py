@@ -18,6 +18,8 @@ from infra.functions import (
     DEPLOYMENT_CONTAINER,
     DEPRECATED_ON_FLEX,
     HOST_PLATFORM_SETTINGS,
+    LOCAL_ONLY_SETTINGS,
+    OPTIONAL_SECRET_SETTINGS,
     SERVICE_URL_SETTINGS,
     check_flex_settings,
     workers_app_settings,
@@ -205,9 +207,12 @@ def test_app_and_storage_send_diagnostics(run: ProgramRun) -> None:
 
 def test_settings_contract_with_the_workers_manifest(run: ProgramRun) -> None:
     """Every setting the workers read is set, except the service URLs the microservices layer
-    provides (not in this branch yet); the only extra is what the Functions host reads."""
+    provides (not built yet), the local platform's own settings and the optional OpenFIGI key;
+    the only extra is what the Functions host reads."""
     names = set(_settings(run))
-    assert manifest_names() - names == SERVICE_URL_SETTINGS
+    assert manifest_names() - names == (
+        SERVICE_URL_SETTINGS | LOCAL_ONLY_SETTINGS | OPTIONAL_SECRET_SETTINGS
+    )
     assert names - manifest_names() == HOST_PLATFORM_SETTINGS
 
 
@@ -260,11 +265,18 @@ def test_with_service_urls_every_manifest_setting_is_set() -> pulumi.Output[None
             "SERVICEBUS_ORDERS_QUEUE": "orders-queue",
             "SERVICEBUS_EVENTS_TOPIC": "events-topic",
             "SERVICEBUS_NOTIFICATIONS_TOPIC": "notifications-topic",
+            "SERVICEBUS_ETL_QUEUE": "etl-queue",
+            "SERVICEBUS_THIRDPARTY_QUEUE": "thirdparty-queue",
         },
         app_insights_connection_string="InstrumentationKey=x",
+        staging_blob_account_url="https://stetl.blob.core.windows.net/",
         service_base_urls=urls,
     )
-    assert set(settings) == manifest_names() | HOST_PLATFORM_SETTINGS
+    assert (
+        set(settings)
+        == (manifest_names() - LOCAL_ONLY_SETTINGS - OPTIONAL_SECRET_SETTINGS)
+        | HOST_PLATFORM_SETTINGS
+    )
     return pulumi.Output.from_input(settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]).apply(
         lambda v: None if v == "ClientId=c;Authorization=AAD" else pytest.fail(v)
     )
@@ -279,6 +291,7 @@ def test_unknown_service_url_settings_are_refused() -> None:
             servicebus_namespace="ns",
             entity_settings={},
             app_insights_connection_string="x",
+            staging_blob_account_url="https://stetl.blob.core.windows.net/",
             service_base_urls={"ORDER_API_BASE_URL": "https://x"},
         )
 

@@ -3,6 +3,8 @@
 from infra.functions.app_settings import (
     DEPRECATED_ON_FLEX,
     HOST_PLATFORM_SETTINGS,
+    LOCAL_ONLY_SETTINGS,
+    OPTIONAL_SECRET_SETTINGS,
     SERVICE_URL_SETTINGS,
     check_flex_settings,
     workers_app_settings,
@@ -13,6 +15,8 @@ __all__ = [
     "DEPLOYMENT_CONTAINER",
     "DEPRECATED_ON_FLEX",
     "HOST_PLATFORM_SETTINGS",
+    "LOCAL_ONLY_SETTINGS",
+    "OPTIONAL_SECRET_SETTINGS",
     "SERVICE_URL_SETTINGS",
     "Functions",
     "FunctionsArgs",

@@ -8,11 +8,13 @@ import pulumi
 
 from infra.messaging.entities import (
     ENTITIES,
+    ETL_QUEUE,
     EVENTS_TOPIC,
     NOTIFICATIONS_SUBSCRIPTION,
     NOTIFICATIONS_TOPIC,
     NOTIFIER_SUBSCRIPTION,
     ORDERS_QUEUE,
+    THIRDPARTY_QUEUE,
     TOPIC_WORKER_SUBSCRIPTION,
     QueueSpec,
     TopicSpec,
@@ -59,12 +61,50 @@ SERVICE_URL_SETTINGS = frozenset(
     {"ORDERS_API_BASE_URL", "PAYMENTS_API_BASE_URL", "PRODUCTS_API_BASE_URL", "USERS_API_BASE_URL"}
 )
 
+# Settings only the local platform reads (the workers refuse them, or ignore them, outside
+# ENVIRONMENT=local): the shared local bus, Azurite's connection string, the SQLite ETL store.
+LOCAL_ONLY_SETTINGS = frozenset(
+    {"LOCAL_BUS_PATH", "STAGING_BLOB_CONNECTION_STRING", "ETL_SQLITE_PATH"}
+)
+
+# Set only when the stack has the OpenFIGI key (platform:openfigiApiKey, a Key Vault secret
+# read by the workers at secret scope, infra/security/secrets.py); without it the sync runs
+# at OpenFIGI's anonymous rate limit.
+OPTIONAL_SECRET_SETTINGS = frozenset({"OPENFIGI_API_KEY"})
+
 # The workers' own tunables, set explicitly so the stack, not a code default, decides them.
+# Rate limits are the providers' published ones (see services/workers/README section).
 WORKER_TUNABLES: dict[str, str] = {
     "HTTP_TIMEOUT_SECONDS": "10",
     "LOG_LEVEL": "INFO",
     "RISK_PRICE_COLLAR_PERCENT": "10",
     "WORKERS_CALLER_ID": "svc-workers",
+    "MESSAGING_MODE": "servicebus",
+    # ETL: ESMA's FIRDS register, one FULINS day at 07:30 UTC, loaded into products-api.
+    "ESMA_REGISTER_BASE_URL": "https://registers.esma.europa.eu",
+    "ESMA_FILE_TYPES": "FULINS",
+    "ESMA_TIMEOUT_SECONDS": "120",
+    "ETL_SCHEDULE": "0 30 7 * * *",
+    "ETL_STORE": "products-api",
+    "ETL_BATCH_SIZE": "5000",
+    "ETL_LOAD_BATCH_SIZE": "1000",
+    "ETL_LOAD_MAX_ATTEMPTS": "5",
+    "ETL_MAX_FILE_BYTES": "2000000000",
+    "STAGING_CONTAINER": "raw",
+    "ARCHIVE_CONTAINER": "archive",
+    # Third-party sync: https://www.openfigi.com/api#rate-limit and GLEIF's API docs.
+    "OPENFIGI_BASE_URL": "https://api.openfigi.com",
+    "OPENFIGI_RATE_LIMIT_REQUESTS": "25",
+    "OPENFIGI_RATE_LIMIT_PERIOD_SECONDS": "60",
+    "OPENFIGI_KEYED_RATE_LIMIT_PERIOD_SECONDS": "6",
+    "GLEIF_BASE_URL": "https://api.gleif.org",
+    "GLEIF_RATE_LIMIT_REQUESTS": "60",
+    "GLEIF_RATE_LIMIT_PERIOD_SECONDS": "60",
+    "THIRDPARTY_TIMEOUT_SECONDS": "15",
+    "THIRDPARTY_RETRY_ATTEMPTS": "4",
+    "THIRDPARTY_RETRY_INITIAL_SECONDS": "1",
+    "THIRDPARTY_RETRY_MAX_SECONDS": "60",
+    "THIRDPARTY_MAX_RETRY_AFTER_SECONDS": "120",
 }
 
 
@@ -100,6 +140,7 @@ def workers_app_settings(
     servicebus_namespace: pulumi.Input[str],
     entity_settings: Mapping[str, pulumi.Input[str]],
     app_insights_connection_string: pulumi.Input[str],
+    staging_blob_account_url: pulumi.Input[str],
     service_base_urls: Mapping[str, pulumi.Input[str]],
 ) -> dict[str, pulumi.Input[str]]:
     """Identity-based host storage and Service Bus, telemetry with Entra ID, entity names."""
@@ -115,6 +156,8 @@ def workers_app_settings(
             "SERVICEBUS_ORDERS_QUEUE",
             "SERVICEBUS_EVENTS_TOPIC",
             "SERVICEBUS_NOTIFICATIONS_TOPIC",
+            "SERVICEBUS_ETL_QUEUE",
+            "SERVICEBUS_THIRDPARTY_QUEUE",
         )
     }
     settings: dict[str, pulumi.Input[str]] = {
@@ -137,6 +180,10 @@ def workers_app_settings(
         "SERVICEBUS_NOTIFIER_SUBSCRIPTION": NOTIFIER_SUBSCRIPTION,
         # The workers dead-letter on the last delivery: they must know the entities' limits.
         "ORDERS_QUEUE_MAX_DELIVERY_COUNT": str(_queue(ORDERS_QUEUE).max_delivery_count),
+        "ETL_QUEUE_MAX_DELIVERY_COUNT": str(_queue(ETL_QUEUE).max_delivery_count),
+        "THIRDPARTY_QUEUE_MAX_DELIVERY_COUNT": str(_queue(THIRDPARTY_QUEUE).max_delivery_count),
+        # The ETL layer's staging account, reached with the workers' identity.
+        "STAGING_BLOB_ACCOUNT_URL": staging_blob_account_url,
         "SUBSCRIPTION_MAX_DELIVERY_COUNT": str(subscription_max_delivery_count()),
         **WORKER_TUNABLES,
         **service_base_urls,

@@ -59,6 +59,8 @@ class FunctionsArgs:
     servicebus_namespace: pulumi.Input[str]
     # The messaging layer's entity-name settings (SERVICEBUS_ORDERS_QUEUE, ...).
     servicebus_settings: Mapping[str, pulumi.Input[str]]
+    # The ETL layer's blob endpoint: where the ETL stages and archives FIRDS files.
+    staging_blob_account_url: pulumi.Input[str]
     # *_API_BASE_URL of the microservices (internal Container Apps FQDNs), once that layer
     # exists; until then the workers fall back to their defaults (see the settings test).
     service_base_urls: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -213,6 +215,7 @@ class Functions(pulumi.ComponentResource):
             servicebus_namespace=args.servicebus_namespace,
             entity_settings=args.servicebus_settings,
             app_insights_connection_string=args.app_insights_connection_string,
+            staging_blob_account_url=args.staging_blob_account_url,
             service_base_urls=args.service_base_urls,
         )
         scale = env.functions
