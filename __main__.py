@@ -26,20 +26,16 @@ namer = Namer(deployment.workload, env.environment, deployment.region_code)
 
 # 1. Core: resource group, naming suffix.
 core = Core("core", CoreArgs(location=deployment.location, namer=namer, tags=tags))
+# Where every later layer goes: this group and location, these names, tags and settings.
+place = core.placement(env)
 
 # 2. Observability: the workspace every later layer sends diagnostics and alerts to. Seed 003
 #    puts it after security; it comes first because every resource's logs need a destination.
 observability = Observability(
     "observability",
     ObservabilityArgs(
-        resource_group_name=core.resource_group_name,
-        resource_group_id=core.resource_group_id,
-        location=deployment.location,
-        namer=namer,
-        tags=tags,
-        monitoring=env.monitoring,
+        placement=place,
         alert_emails=deployment.alert_emails,
-        environment=env.environment,
     ),
 )
 
@@ -47,11 +43,7 @@ observability = Observability(
 networking = Networking(
     "networking",
     NetworkingArgs(
-        resource_group_name=core.resource_group_name,
-        location=deployment.location,
-        env=env,
-        namer=namer,
-        tags=tags,
+        placement=place,
         workspace_id=observability.workspace_id,
     ),
 )
@@ -67,12 +59,7 @@ public_allow_list: list[pulumi.Input[str]] = [
 security = Security(
     "security",
     SecurityArgs(
-        resource_group_name=core.resource_group_name,
-        location=deployment.location,
-        env=env,
-        namer=namer,
-        tags=tags,
-        name_suffix=core.name_suffix,
+        placement=place,
         allowed_ip_ranges=public_allow_list,
         private_endpoint_site=networking.private_endpoint_site,
         workspace_id=observability.workspace_id,
@@ -87,12 +74,7 @@ if env.features.enable_sql_database:
     database = Database(
         "database",
         DatabaseArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             tenant_id=security.tenant_id,
             admin=(
                 SqlAdmin(deployment.sql_admin_login, deployment.sql_admin_object_id, "Group")
@@ -114,12 +96,7 @@ if env.features.enable_service_bus:
     messaging = Messaging(
         "messaging",
         MessagingArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             identities=security.identities,
             subscription_id=security.subscription_id,
             private_endpoint_site=networking.private_endpoint_site,
@@ -133,12 +110,7 @@ if env.features.enable_service_bus:
 etl = Etl(
     "etl",
     EtlArgs(
-        resource_group_name=core.resource_group_name,
-        location=deployment.location,
-        env=env,
-        namer=namer,
-        tags=tags,
-        name_suffix=core.name_suffix,
+        placement=place,
         allowed_ip_ranges=public_allow_list,
         # Same-region storage ignores IP rules: the workloads come in by service endpoint.
         allowed_subnet_ids=(
@@ -162,12 +134,7 @@ if env.features.enable_redis:
     redis = Redis(
         "redis",
         RedisArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             identities=security.identities,
             private_endpoint_site=networking.private_endpoint_site,
             workspace_id=observability.workspace_id,
@@ -178,12 +145,7 @@ if env.features.enable_cosmos_db:
     cosmos = Cosmos(
         "cosmos",
         CosmosArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             allowed_ip_ranges=public_allow_list,
             identities=security.identities,
             private_endpoint_site=networking.private_endpoint_site,

@@ -22,6 +22,7 @@ from config.settings import (
     get_environment_settings,
 )
 from infra.core.naming import Namer
+from infra.core.placement import Placement
 from infra.networking.nsg import (
     ACCESS_MATRIX,
     DENY_ALL_PRIORITY,
@@ -326,11 +327,15 @@ def _layer_run(stack: str, network: tuple[tuple[str, Any], ...]) -> ProgramRun:
         layer = Networking(
             "networking",
             NetworkingArgs(
-                resource_group_name="rg-x",
-                location="westus2",
-                env=env,
-                namer=Namer("plat", stack, "wus2"),
-                tags={"env": stack},
+                placement=Placement(
+                    "rg-x",
+                    "/subscriptions/s/resourceGroups/rg-x",
+                    "westus2",
+                    env,
+                    Namer("plat", stack, "wus2"),
+                    {"env": stack},
+                    "abc123",
+                ),
                 workspace_id=WORKSPACE,
             ),
         )
