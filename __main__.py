@@ -11,6 +11,7 @@ from infra.messaging import Messaging, MessagingArgs
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
 from infra.redis import Redis, RedisArgs
+from infra.registry import Registry, RegistryArgs
 from infra.security import Security, SecurityArgs, secret_values
 
 try:
@@ -153,6 +154,23 @@ if env.features.enable_cosmos_db:
         ),
     )
 
+# 9. Registry: ACR pulled by the services' identities, and the image each one runs (a digest
+#    from platform:images, or the documented bootstrap image before CI has pushed one).
+registry = None
+if env.features.enable_container_apps:
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            placement=place,
+            identities=security.identities,
+            subscription_id=security.subscription_id,
+            private_endpoint_site=networking.private_endpoint_site,
+            workspace_id=observability.workspace_id,
+            allowed_ip_ranges=public_allow_list,
+            images=deployment.images,
+        ),
+    )
+
 pulumi.export("environment", env.environment)
 pulumi.export("location", deployment.location)
 pulumi.export("resource_group_name", core.resource_group_name)
@@ -180,3 +198,8 @@ pulumi.export(
 )
 if networking.egress_public_ip is not None:
     pulumi.export("egress_public_ip", networking.egress_public_ip)
+if registry is not None:
+    pulumi.export("acr_login_server", registry.login_server)
+    pulumi.export("images", {service: ref.image for service, ref in registry.images.items()})
+    # Services still on the bootstrap image: set platform:images.<service> and deploy again.
+    pulumi.export("bootstrapped_images", list(registry.bootstrapped))
