@@ -12,6 +12,7 @@ from infra.messaging import Messaging, MessagingArgs
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
 from infra.redis import Redis, RedisArgs
+from infra.registry import Registry, RegistryArgs
 from infra.security import Security, SecurityArgs, Workload, secret_values
 
 try:
@@ -27,20 +28,16 @@ namer = Namer(deployment.workload, env.environment, deployment.region_code)
 
 # 1. Core: resource group, naming suffix.
 core = Core("core", CoreArgs(location=deployment.location, namer=namer, tags=tags))
+# Where every later layer goes: this group and location, these names, tags and settings.
+place = core.placement(env)
 
 # 2. Observability: the workspace every later layer sends diagnostics and alerts to. Seed 003
 #    puts it after security; it comes first because every resource's logs need a destination.
 observability = Observability(
     "observability",
     ObservabilityArgs(
-        resource_group_name=core.resource_group_name,
-        resource_group_id=core.resource_group_id,
-        location=deployment.location,
-        namer=namer,
-        tags=tags,
-        monitoring=env.monitoring,
+        placement=place,
         alert_emails=deployment.alert_emails,
-        environment=env.environment,
     ),
 )
 
@@ -48,11 +45,7 @@ observability = Observability(
 networking = Networking(
     "networking",
     NetworkingArgs(
-        resource_group_name=core.resource_group_name,
-        location=deployment.location,
-        env=env,
-        namer=namer,
-        tags=tags,
+        placement=place,
         workspace_id=observability.workspace_id,
     ),
 )
@@ -68,12 +61,7 @@ public_allow_list: list[pulumi.Input[str]] = [
 security = Security(
     "security",
     SecurityArgs(
-        resource_group_name=core.resource_group_name,
-        location=deployment.location,
-        env=env,
-        namer=namer,
-        tags=tags,
-        name_suffix=core.name_suffix,
+        placement=place,
         allowed_ip_ranges=public_allow_list,
         private_endpoint_site=networking.private_endpoint_site,
         workspace_id=observability.workspace_id,
@@ -88,12 +76,7 @@ if env.features.enable_sql_database:
     database = Database(
         "database",
         DatabaseArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             tenant_id=security.tenant_id,
             admin=(
                 SqlAdmin(deployment.sql_admin_login, deployment.sql_admin_object_id, "Group")
@@ -115,12 +98,7 @@ if env.features.enable_service_bus:
     messaging = Messaging(
         "messaging",
         MessagingArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             identities=security.identities,
             subscription_id=security.subscription_id,
             private_endpoint_site=networking.private_endpoint_site,
@@ -134,12 +112,7 @@ if env.features.enable_service_bus:
 etl = Etl(
     "etl",
     EtlArgs(
-        resource_group_name=core.resource_group_name,
-        location=deployment.location,
-        env=env,
-        namer=namer,
-        tags=tags,
-        name_suffix=core.name_suffix,
+        placement=place,
         allowed_ip_ranges=public_allow_list,
         # Same-region storage ignores IP rules: the workloads come in by service endpoint.
         allowed_subnet_ids=(
@@ -163,12 +136,7 @@ if env.features.enable_redis:
     redis = Redis(
         "redis",
         RedisArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             identities=security.identities,
             private_endpoint_site=networking.private_endpoint_site,
             workspace_id=observability.workspace_id,
@@ -179,12 +147,7 @@ if env.features.enable_cosmos_db:
     cosmos = Cosmos(
         "cosmos",
         CosmosArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             allowed_ip_ranges=public_allow_list,
             identities=security.identities,
             private_endpoint_site=networking.private_endpoint_site,
@@ -192,19 +155,31 @@ if env.features.enable_cosmos_db:
         ),
     )
 
-# 9. Functions: the workers on Flex Consumption (code follows by OneDeploy:
+# 9. Registry: ACR pulled by the services' identities, and the image each one runs (a digest
+#    from platform:images, or the documented bootstrap image before CI has pushed one).
+registry = None
+if env.features.enable_container_apps:
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            placement=place,
+            identities=security.identities,
+            subscription_id=security.subscription_id,
+            private_endpoint_site=networking.private_endpoint_site,
+            workspace_id=observability.workspace_id,
+            allowed_ip_ranges=public_allow_list,
+            images=deployment.images,
+        ),
+    )
+
+# 10. Functions: the workers on Flex Consumption (code follows by OneDeploy:
 #    scripts/deploy_functions.py). The settings validator requires Service Bus with them.
 functions = None
 if env.features.enable_functions and messaging is not None:
     functions = Functions(
         "functions",
         FunctionsArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=place,
             identity=security.identities[Workload.WORKERS],
             subscription_id=security.subscription_id,
             subnet_id=networking.subnet_ids[SubnetName.FUNCTIONS],
@@ -247,3 +222,8 @@ pulumi.export(
 )
 if networking.egress_public_ip is not None:
     pulumi.export("egress_public_ip", networking.egress_public_ip)
+if registry is not None:
+    pulumi.export("acr_login_server", registry.login_server)
+    pulumi.export("images", {service: ref.image for service, ref in registry.images.items()})
+    # Services still on the bootstrap image: set platform:images.<service> and deploy again.
+    pulumi.export("bootstrapped_images", list(registry.bootstrapped))

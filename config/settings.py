@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from config.images import ImageDigests
+
 Environment = Literal["dev", "qa", "staging", "prod"]
 ENVIRONMENTS: tuple[Environment, ...] = ("dev", "qa", "staging", "prod")
 
@@ -786,6 +788,9 @@ class DeploymentSettings(_Model):
     # `pulumi config set --secret openfigiApiKey ...`). Stored in Key Vault, readable by the
     # workers alone (infra/security/secrets.py); unset, OpenFIGI's keyless rate limit applies.
     openfigi_api_key: Annotated[SecretStr, Field(min_length=1)] | None = None
+    # Digest per service, pushed by CI to dev's registry and promoted with `az acr import`
+    # (config/images.py); a service without one runs the bootstrap image until it has one.
+    images: ImageDigests = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _sql_admin_complete(self) -> Self:

@@ -22,6 +22,7 @@ from config.settings import (
     get_environment_settings,
 )
 from infra.core.naming import Namer
+from infra.core.placement import Placement
 from infra.networking.nsg import (
     ACCESS_MATRIX,
     DENY_ALL_PRIORITY,
@@ -215,12 +216,22 @@ def test_multi_port_flows_list_their_ports_and_subnet_sources_use_cidrs() -> Non
     assert gateway["source_address_prefix"] == CIDRS[S.GATEWAY]
     assert (gateway["destination_port_range"], gateway["destination_port_ranges"]) == (
         None,
-        ["443", "80"],
+        ["443", "31443", "80", "31080"],
     )
+    workers = rules["allow-functions-to-app"]
+    assert workers["source_address_prefix"] == CIDRS[S.FUNCTIONS]
+    assert workers["destination_port_ranges"] == ["443", "31443", "80", "31080"]
     assert rules["allow-app-internal"]["protocol"] == "*"
-    assert [r["priority"] for r in _rules(S.APP, ApimMode.INTEGRATED)] == [100, 110, 120, 4096]
+    assert [r["priority"] for r in _rules(S.APP, ApimMode.INTEGRATED)] == [
+        100,
+        110,
+        120,
+        130,
+        4096,
+    ]
     # Without APIM the gateway's flow is gone and the others move up.
     assert [r["name"] for r in _rules(S.APP, ApimMode.NONE)] == [
+        "allow-functions-to-app",
         "allow-app-internal",
         "allow-lb-to-app",
         "deny-all-inbound",
@@ -326,11 +337,15 @@ def _layer_run(stack: str, network: tuple[tuple[str, Any], ...]) -> ProgramRun:
         layer = Networking(
             "networking",
             NetworkingArgs(
-                resource_group_name="rg-x",
-                location="westus2",
-                env=env,
-                namer=Namer("plat", stack, "wus2"),
-                tags={"env": stack},
+                placement=Placement(
+                    "rg-x",
+                    "/subscriptions/s/resourceGroups/rg-x",
+                    "westus2",
+                    env,
+                    Namer("plat", stack, "wus2"),
+                    {"env": stack},
+                    "abc123",
+                ),
                 workspace_id=WORKSPACE,
             ),
         )

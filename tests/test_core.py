@@ -55,3 +55,33 @@ def test_core_component_registers_its_outputs(any_stack: ProgramRun) -> None:
     core = next(r for r in any_stack.resources.values() if r.type == "platform:core:Core")
     assert set(core.outputs) == {"resource_group_name", "resource_group_id", "name_suffix"}
     assert core.outputs["resource_group_id"].startswith("/subscriptions/")
+
+
+def test_layers_take_one_placement_not_its_fields() -> None:
+    """Every layer after core takes the stack context whole; none repeats what it holds."""
+    import dataclasses
+
+    from infra.core.placement import Placement
+    from infra.cosmos import CosmosArgs
+    from infra.database import DatabaseArgs
+    from infra.etl import EtlArgs
+    from infra.messaging import MessagingArgs
+    from infra.networking import NetworkingArgs
+    from infra.observability import ObservabilityArgs
+    from infra.redis import RedisArgs
+    from infra.security import SecurityArgs
+
+    placed = {f.name for f in dataclasses.fields(Placement)} | {"environment", "monitoring"}
+    for args in (
+        ObservabilityArgs,
+        NetworkingArgs,
+        SecurityArgs,
+        DatabaseArgs,
+        MessagingArgs,
+        EtlArgs,
+        RedisArgs,
+        CosmosArgs,
+    ):
+        names = {f.name for f in dataclasses.fields(args)}
+        assert "placement" in names, args.__name__
+        assert not names & placed, (args.__name__, names & placed)

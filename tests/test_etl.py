@@ -82,11 +82,7 @@ class Platform:
         self.networking = Networking(
             "networking",
             NetworkingArgs(
-                resource_group_name=self.core.resource_group_name,
-                location=deployment.location,
-                env=self.env,
-                namer=self.namer,
-                tags=self.tags,
+                placement=self.core.placement(self.env),
                 workspace_id=WORKSPACE_ID,
             ),
         )
@@ -105,12 +101,7 @@ def build_etl(platform: Platform, **extra: Any) -> Etl:
     return Etl(
         "etl",
         EtlArgs(
-            resource_group_name=platform.core.resource_group_name,
-            location=platform.settings.deployment.location,
-            env=platform.env,
-            namer=platform.namer,
-            tags=platform.tags,
-            name_suffix=platform.core.name_suffix,
+            placement=platform.core.placement(platform.env),
             allowed_ip_ranges=platform.allowed_ip_ranges,
             identities=platform.identities,
             subscription_id=platform.subscription_id,

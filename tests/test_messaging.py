@@ -115,11 +115,7 @@ def build_messaging(
     networking = Networking(
         "networking",
         NetworkingArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
+            placement=core.placement(env),
             workspace_id=WORKSPACE_ID,
         ),
     )
@@ -129,12 +125,7 @@ def build_messaging(
     return Messaging(
         "messaging",
         MessagingArgs(
-            resource_group_name=core.resource_group_name,
-            location=deployment.location,
-            env=env,
-            namer=namer,
-            tags=tags,
-            name_suffix=core.name_suffix,
+            placement=core.placement(env),
             identities=fake_identities(),
             subscription_id=SUBSCRIPTION_ID,
             private_endpoint_site=networking.private_endpoint_site if with_site else None,

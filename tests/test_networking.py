@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from config.settings import SubnetName, get_environment_settings
-from infra.networking.nsg import MANAGEMENT_PORTS
+from infra.networking.nsg import CONTAINER_APPS_INGRESS_PORTS, MANAGEMENT_PORTS
 from offline.engine import ProgramRun, RecordedResource
 from tests.conftest import stack_run
 
@@ -108,15 +108,15 @@ def test_access_matrix_between_subnets(stack: str) -> None:
     cidr = {name: env.network.subnets[name] for name in SubnetName}
     has_apim = env.features.enable_api_management
     app_rules = _nsg(run, SubnetName.APP)
-    # The app subnet accepts the gateway subnet (when APIM exists) and nothing else external.
-    assert allowed(app_rules, cidr[SubnetName.GATEWAY], "443") is has_apim
-    for other in (
-        SubnetName.FUNCTIONS,
-        SubnetName.DATA,
-        SubnetName.INTEGRATION,
-        SubnetName.MANAGEMENT,
-    ):
-        assert not allowed(app_rules, cidr[other], "443")
+    # The app subnet admits its callers (the gateway when APIM exists, the workers, its own
+    # apps) on the ports the environment's load balancer uses, and nothing else external.
+    for port in CONTAINER_APPS_INGRESS_PORTS:
+        assert allowed(app_rules, cidr[SubnetName.GATEWAY], port) is has_apim, port
+        assert allowed(app_rules, cidr[SubnetName.FUNCTIONS], port), port
+        assert allowed(app_rules, cidr[SubnetName.APP], port), port
+        for other in (SubnetName.DATA, SubnetName.INTEGRATION, SubnetName.MANAGEMENT):
+            assert not allowed(app_rules, cidr[other], port), (other, port)
+    assert not allowed(app_rules, cidr[SubnetName.FUNCTIONS], "22")
     # Functions and apps reach integration (Service Bus) and data (SQL, HTTPS).
     for source in (SubnetName.APP, SubnetName.FUNCTIONS):
         assert allowed(_nsg(run, SubnetName.INTEGRATION), cidr[source], "5671")

@@ -66,14 +66,8 @@ def _program(
         observability = Observability(
             "observability",
             ObservabilityArgs(
-                resource_group_name=core.resource_group_name,
-                resource_group_id=core.resource_group_id,
-                location=settings.deployment.location,
-                namer=namer,
-                tags=tags,
-                monitoring=settings.env.monitoring,
+                placement=core.placement(settings.env),
                 alert_emails=settings.deployment.alert_emails,
-                environment=settings.environment,
                 budget_start_date=START_DATE,
             ),
         )

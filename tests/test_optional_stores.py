@@ -39,18 +39,13 @@ COSMOS_STACKS = ("dev",)
 
 def build_optional_stores(platform: Platform) -> tuple[Redis | None, Cosmos | None]:
     """Mirrors `__main__.py`: each store exists only where its feature flag is on."""
-    env, deployment, core = platform.env, platform.settings.deployment, platform.core
+    env, core = platform.env, platform.core
     redis = None
     if env.features.enable_redis:
         redis = Redis(
             "redis",
             RedisArgs(
-                resource_group_name=core.resource_group_name,
-                location=deployment.location,
-                env=env,
-                namer=platform.namer,
-                tags=platform.tags,
-                name_suffix=core.name_suffix,
+                placement=core.placement(env),
                 identities=platform.identities,
                 private_endpoint_site=platform.networking.private_endpoint_site,
                 workspace_id=platform.workspace_id,
@@ -61,12 +56,7 @@ def build_optional_stores(platform: Platform) -> tuple[Redis | None, Cosmos | No
         cosmos = Cosmos(
             "cosmos",
             CosmosArgs(
-                resource_group_name=core.resource_group_name,
-                location=deployment.location,
-                env=env,
-                namer=platform.namer,
-                tags=platform.tags,
-                name_suffix=core.name_suffix,
+                placement=core.placement(env),
                 allowed_ip_ranges=platform.allowed_ip_ranges,
                 identities=platform.identities,
                 private_endpoint_site=platform.networking.private_endpoint_site,

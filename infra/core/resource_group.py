@@ -9,7 +9,9 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import resources
 
+from config.settings import EnvironmentSettings
 from infra.core.naming import SUFFIX_LENGTH, Namer
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 
 
@@ -36,6 +38,7 @@ class Core(pulumi.ComponentResource):
         self, name: str, args: CoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:core:Core", name, None, opts)
+        self._args = args
         child = pulumi.ResourceOptions(parent=self)
 
         group = resources.ResourceGroup(
@@ -64,4 +67,16 @@ class Core(pulumi.ComponentResource):
                 "resource_group_id": self.resource_group_id,
                 "name_suffix": self.name_suffix,
             }
+        )
+
+    def placement(self, env: EnvironmentSettings) -> Placement:
+        """The stack context the later layers take: this group, its location, names and tags."""
+        return Placement(
+            resource_group_name=self.resource_group_name,
+            resource_group_id=self.resource_group_id,
+            location=self._args.location,
+            env=env,
+            namer=self._args.namer,
+            tags=self._args.tags,
+            name_suffix=self.name_suffix,
         )

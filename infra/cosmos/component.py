@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import cosmosdb
 
-from config.settings import EnvironmentSettings, SubnetName
+from config.settings import SubnetName
 from infra.core.locks import add_delete_lock
-from infra.core.naming import Namer
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.networking.private_endpoints import (
     PrivateEndpointSite,
@@ -41,12 +41,7 @@ def runs_ttl_seconds(delete_after_days: int) -> int:
 class CosmosArgs:
     """What the run log needs from settings and from the layers before it."""
 
-    resource_group_name: pulumi.Input[str]
-    location: str
-    env: EnvironmentSettings
-    namer: Namer
-    tags: Mapping[str, str]
-    name_suffix: pulumi.Input[str]
+    placement: Placement
     # Public ranges let through the account firewall where it has no private endpoint.
     allowed_ip_ranges: Sequence[pulumi.Input[str]]
     identities: Mapping[Workload, WorkloadIdentity]
@@ -72,22 +67,26 @@ class Cosmos(pulumi.ComponentResource):
         self, name: str, args: CosmosArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:cosmos:Cosmos", name, None, opts)
-        env = args.env
-        tags = layer_tags(args.tags, "cosmos")
+        env = args.placement.env
+        tags = layer_tags(args.placement.tags, "cosmos")
         private = env.security.enable_private_endpoints
         protect = env.security.protect_data
 
         account = cosmosdb.DatabaseAccount(
             f"{name}-account",
-            account_name=args.namer.unique_name("cosmos_account", args.name_suffix),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            account_name=args.placement.namer.unique_name(
+                "cosmos_account", args.placement.name_suffix
+            ),
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             kind="GlobalDocumentDB",
             database_account_offer_type=cosmosdb.DatabaseAccountOfferType.STANDARD,
             # Pay per request: a run log written a few times a day needs no provisioned RU/s.
             # https://learn.microsoft.com/azure/cosmos-db/serverless
             capabilities=[cosmosdb.CapabilityArgs(name="EnableServerless")],
-            locations=[cosmosdb.LocationArgs(location_name=args.location, failover_priority=0)],
+            locations=[
+                cosmosdb.LocationArgs(location_name=args.placement.location, failover_priority=0)
+            ],
             consistency_policy=cosmosdb.ConsistencyPolicyArgs(
                 default_consistency_level=cosmosdb.DefaultConsistencyLevel.SESSION
             ),
@@ -114,7 +113,7 @@ class Cosmos(pulumi.ComponentResource):
         database = cosmosdb.SqlResourceSqlDatabase(
             f"{name}-db",
             account_name=account.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             database_name=DATABASE_NAME,
             resource=cosmosdb.SqlDatabaseResourceArgs(id=DATABASE_NAME),
             tags=tags,
@@ -123,7 +122,7 @@ class Cosmos(pulumi.ComponentResource):
         cosmosdb.SqlResourceSqlContainer(
             f"{name}-runs",
             account_name=account.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             database_name=DATABASE_NAME,
             container_name=RUNS_CONTAINER,
             resource=cosmosdb.SqlContainerResourceArgs(
@@ -143,7 +142,7 @@ class Cosmos(pulumi.ComponentResource):
         cosmosdb.SqlResourceSqlRoleAssignment(
             assignment_name,
             account_name=account.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             role_assignment_id=role_assignment_name(assignment_name),
             role_definition_id=pulumi.Output.concat(
                 account.id, "/sqlRoleDefinitions/", DATA_CONTRIBUTOR_ROLE
@@ -170,7 +169,7 @@ class Cosmos(pulumi.ComponentResource):
                 args.private_endpoint_site,
                 service=PrivateLink.COSMOS,
                 target_resource_id=account.id,
-                azure_name=args.namer.name("private_endpoint", role="cosmos"),
+                azure_name=args.placement.namer.name("private_endpoint", role="cosmos"),
                 subnet=SubnetName.DATA,
                 tags=tags,
                 parent=self,

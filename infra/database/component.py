@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pulumi
 
-from config.settings import EnvironmentSettings, SubnetName
+from config.settings import SubnetName
 from infra.core.locks import add_delete_lock
-from infra.core.naming import Namer
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.database.grants import DATABASE_ROLES
 from infra.database.sql_database import create_database
@@ -36,12 +36,7 @@ DATABASE_ROLE = "app"
 class DatabaseArgs:
     """What the database layer needs from settings and the layers before it."""
 
-    resource_group_name: pulumi.Input[str]
-    location: str
-    env: EnvironmentSettings
-    namer: Namer
-    tags: Mapping[str, str]
-    name_suffix: pulumi.Input[str]
+    placement: Placement
     tenant_id: pulumi.Input[str]
     admin: SqlAdmin
     # Where there is no private endpoint: operator ranges and the platform's NAT egress IP.
@@ -71,16 +66,16 @@ class Database(pulumi.ComponentResource):
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:database:Database", name, None, opts)
-        env, namer = args.env, args.namer
-        tags = layer_tags(args.tags, "database")
+        env, namer = args.placement.env, args.placement.namer
+        tags = layer_tags(args.placement.tags, "database")
         private = env.security.enable_private_endpoints
         protect = env.security.protect_data
 
         server = create_sql_server(
             name,
-            azure_name=namer.unique_name("sql_server", args.name_suffix),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            azure_name=namer.unique_name("sql_server", args.placement.name_suffix),
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             tenant_id=args.tenant_id,
             admin=args.admin,
             private=private,
@@ -103,19 +98,19 @@ class Database(pulumi.ComponentResource):
             add_firewall_rules(
                 name,
                 server=server,
-                resource_group_name=args.resource_group_name,
+                resource_group_name=args.placement.resource_group_name,
                 allowed=args.allowed_ip_ranges,
             )
         set_connection_policy(
             name,
             server=server,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             policy=env.database.connection_policy,
         )
         add_auditing_and_defender(
             name,
             server=server,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             defender=env.database.enable_defender,
             alert_emails=args.alert_emails,
         )
@@ -132,8 +127,8 @@ class Database(pulumi.ComponentResource):
             name,
             server=server,
             azure_name=namer.name("sql_database", role=DATABASE_ROLE),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             sku=env.skus.sql_database,
             settings=env.database,
             protect=protect,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from config.settings import EnvironmentSettings, SubnetName
-from infra.core.naming import Namer
+from config.settings import SubnetName
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.etl.data_factory import create_data_factory, factory_principal_id
 from infra.etl.storage import (
@@ -35,12 +35,7 @@ DATA_FACTORY_CONTAINERS = (Container.RAW, Container.STAGED)
 class EtlArgs:
     """What the ETL layer needs from settings and from the layers before it."""
 
-    resource_group_name: pulumi.Input[str]
-    location: str
-    env: EnvironmentSettings
-    namer: Namer
-    tags: Mapping[str, str]
-    name_suffix: pulumi.Input[str]
+    placement: Placement
     # Public ranges let through the storage firewall where it has no private endpoint:
     # the operators' ranges and the platform's own NAT egress address.
     allowed_ip_ranges: Sequence[pulumi.Input[str]]
@@ -73,15 +68,17 @@ class Etl(pulumi.ComponentResource):
         self, name: str, args: EtlArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:etl:Etl", name, None, opts)
-        env, namer = args.env, args.namer
-        tags = layer_tags(args.tags, "etl")
+        env, namer = args.placement.env, args.placement.namer
+        tags = layer_tags(args.placement.tags, "etl")
 
         staging = create_staging_storage(
             name,
             StagingStorageArgs(
-                azure_name=namer.unique_name("storage_account", args.name_suffix, role="etl"),
-                resource_group_name=args.resource_group_name,
-                location=args.location,
+                azure_name=namer.unique_name(
+                    "storage_account", args.placement.name_suffix, role="etl"
+                ),
+                resource_group_name=args.placement.resource_group_name,
+                location=args.placement.location,
                 security=env.security,
                 etl=env.etl,
                 allowed_ip_ranges=args.allowed_ip_ranges,
@@ -138,9 +135,11 @@ class Etl(pulumi.ComponentResource):
         if env.features.enable_data_factory:
             factory = create_data_factory(
                 name,
-                azure_name=namer.unique_name("data_factory", args.name_suffix, role="etl"),
-                resource_group_name=args.resource_group_name,
-                location=args.location,
+                azure_name=namer.unique_name(
+                    "data_factory", args.placement.name_suffix, role="etl"
+                ),
+                resource_group_name=args.placement.resource_group_name,
+                location=args.placement.location,
                 private=env.security.enable_private_endpoints,
                 tags=tags,
                 parent=self,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import storage, web
 
-from config.settings import EnvironmentSettings, SubnetName
-from infra.core.naming import Namer
+from config.settings import SubnetName
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.etl.storage import add_storage_diagnostics, storage_ip_rule
 from infra.functions.app_settings import workers_app_settings
@@ -39,12 +39,7 @@ HOST_PRIVATE_LINKS = (PrivateLink.BLOB, PrivateLink.QUEUE, PrivateLink.TABLE)
 class FunctionsArgs:
     """What the Functions layer needs from settings and from the layers before it."""
 
-    resource_group_name: pulumi.Input[str]
-    location: str
-    env: EnvironmentSettings
-    namer: Namer
-    tags: Mapping[str, str]
-    name_suffix: pulumi.Input[str]
+    placement: Placement
     # The workers' user-assigned identity: host storage, Service Bus, telemetry, deployment.
     identity: WorkloadIdentity
     subscription_id: pulumi.Input[str]
@@ -91,15 +86,16 @@ class Functions(pulumi.ComponentResource):
         self, name: str, args: FunctionsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:functions:Functions", name, None, opts)
-        env, namer = args.env, args.namer
-        tags = layer_tags(args.tags, "functions")
+        place = args.placement
+        env, namer = place.env, place.namer
+        tags = layer_tags(place.tags, "functions")
         private = args.private_endpoint_site is not None
 
         account = storage.StorageAccount(
             f"{name}-st",
-            account_name=namer.unique_name("storage_account", args.name_suffix, role="func"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            account_name=namer.unique_name("storage_account", place.name_suffix, role="func"),
+            resource_group_name=place.resource_group_name,
+            location=place.location,
             kind="StorageV2",
             sku=storage.SkuArgs(name="Standard_LRS"),
             enable_https_traffic_only=True,
@@ -136,7 +132,7 @@ class Functions(pulumi.ComponentResource):
         storage.BlobServiceProperties(
             f"{name}-st-blob",
             account_name=account.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=place.resource_group_name,
             blob_services_name="default",
             delete_retention_policy=storage.DeleteRetentionPolicyArgs(
                 enabled=True, days=HOST_SOFT_DELETE_DAYS
@@ -149,7 +145,7 @@ class Functions(pulumi.ComponentResource):
         container = storage.BlobContainer(
             f"{name}-st-package",
             account_name=account.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=place.resource_group_name,
             container_name=DEPLOYMENT_CONTAINER,
             public_access=storage.PublicAccess.NONE,
             opts=pulumi.ResourceOptions(parent=account),
@@ -197,8 +193,8 @@ class Functions(pulumi.ComponentResource):
         plan = web.AppServicePlan(
             f"{name}-plan",
             name=namer.name("app_service_plan", role="func"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=place.resource_group_name,
+            location=place.location,
             kind="functionapp",
             reserved=True,  # Linux: Flex has no Windows
             sku=web.SkuDescriptionArgs(name="FC1", tier="FlexConsumption"),
@@ -221,9 +217,9 @@ class Functions(pulumi.ComponentResource):
         scale = env.functions
         app = web.WebApp(
             f"{name}-app",
-            name=namer.unique_name("function_app", args.name_suffix, role="workers"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            name=namer.unique_name("function_app", place.name_suffix, role="workers"),
+            resource_group_name=place.resource_group_name,
+            location=place.location,
             kind="functionapp,linux",
             server_farm_id=plan.id,
             identity=web.ManagedServiceIdentityArgs(
@@ -288,14 +284,14 @@ class Functions(pulumi.ComponentResource):
         web.WebAppFtpAllowed(
             f"{name}-app-ftp",
             name=app.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=place.resource_group_name,
             allow=False,
             opts=pulumi.ResourceOptions(parent=app),
         )
         web.WebAppScmAllowed(
             f"{name}-app-scm",
             name=app.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=place.resource_group_name,
             allow=False,
             opts=pulumi.ResourceOptions(parent=app),
         )

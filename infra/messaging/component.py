@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from config.settings import EnvironmentSettings, ServiceBusSku, SubnetName
-from infra.core.naming import Namer
+from config.settings import ServiceBusSku, SubnetName
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.messaging.entities import (
     ENTITIES,
@@ -45,12 +45,7 @@ ROLES = {
 class MessagingArgs:
     """What the messaging layer needs from settings and from the layers before it."""
 
-    resource_group_name: pulumi.Input[str]
-    location: str
-    env: EnvironmentSettings
-    namer: Namer
-    tags: Mapping[str, str]
-    name_suffix: pulumi.Input[str]
+    placement: Placement
     identities: Mapping[Workload, WorkloadIdentity]
     subscription_id: pulumi.Input[str]
     private_endpoint_site: PrivateEndpointSite | None
@@ -88,8 +83,8 @@ class Messaging(pulumi.ComponentResource):
         self, name: str, args: MessagingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:messaging:Messaging", name, None, opts)
-        env, namer = args.env, args.namer
-        tags = layer_tags(args.tags, "messaging")
+        env, namer = args.placement.env, args.placement.namer
+        tags = layer_tags(args.placement.tags, "messaging")
         check_tables()
         private = env.security.enable_private_endpoints
         if private and args.private_endpoint_site is None:
@@ -109,9 +104,9 @@ class Messaging(pulumi.ComponentResource):
         namespace = create_namespace(
             name,
             NamespaceArgs(
-                azure_name=namer.unique_name("service_bus", args.name_suffix),
-                resource_group_name=args.resource_group_name,
-                location=args.location,
+                azure_name=namer.unique_name("service_bus", args.placement.name_suffix),
+                resource_group_name=args.placement.resource_group_name,
+                location=args.placement.location,
                 sku=env.skus.service_bus,
                 private=private,
                 tags=tags,
@@ -121,7 +116,7 @@ class Messaging(pulumi.ComponentResource):
         create_network_rule_set(
             name,
             namespace=namespace,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             sku=env.skus.service_bus,
             private=private,
             allowed_ip_ranges=args.allowed_ip_ranges,
@@ -159,7 +154,7 @@ class Messaging(pulumi.ComponentResource):
                     name,
                     entity,
                     namespace=namespace,
-                    resource_group_name=args.resource_group_name,
+                    resource_group_name=args.placement.resource_group_name,
                     premium=premium,
                 )
                 self.queue_ids[entity.name] = queue.id
@@ -169,7 +164,7 @@ class Messaging(pulumi.ComponentResource):
                 name,
                 entity,
                 namespace=namespace,
-                resource_group_name=args.resource_group_name,
+                resource_group_name=args.placement.resource_group_name,
                 premium=premium,
             )
             self.topic_ids[entity.name] = topic.id
@@ -182,7 +177,7 @@ class Messaging(pulumi.ComponentResource):
                     topic_spec=entity,
                     topic=topic,
                     namespace=namespace,
-                    resource_group_name=args.resource_group_name,
+                    resource_group_name=args.placement.resource_group_name,
                 )
                 self.subscription_ids[f"{entity.name}/{spec.name}"] = subscription.id
 

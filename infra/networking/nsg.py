@@ -21,6 +21,10 @@ PRIORITY_STEP = 10
 DENY_ALL_PRIORITY = 4096
 
 SQL_GATEWAY_PORT = "1433"
+# Container Apps ingress behind a workload-profiles environment's internal load balancer:
+# 443 and 80 as callers dial them, 31443 and 31080 where the load balancer delivers them.
+# https://learn.microsoft.com/azure/container-apps/firewall-integration#inbound
+CONTAINER_APPS_INGRESS_PORTS = ("443", "31443", "80", "31080")
 
 # Ports no rule may open to the Internet (SSH, RDP, WinRM).
 MANAGEMENT_PORTS = frozenset({"22", "3389", "5985", "5986"})
@@ -98,14 +102,24 @@ ACCESS_MATRIX: tuple[Flow, ...] = (
         apim_modes=_INJECTED,
         description="Azure infrastructure load balancer health probes",
     ),
-    # The app subnet accepts traffic from the gateway subnet only (plus its own apps).
+    # The app subnet accepts its callers only: the gateway subnet, the Functions workers and
+    # its own apps. A workload-profiles environment's internal load balancer forwards 443 and
+    # 80 to the ingress on 31443 and 31080, so the NSG must admit both pairs.
+    # https://learn.microsoft.com/azure/container-apps/firewall-integration#inbound
     Flow(
         "gateway-to-app",
         SubnetName.GATEWAY,
         SubnetName.APP,
-        ("443", "80"),
+        CONTAINER_APPS_INGRESS_PORTS,
         apim_modes=_WITH_APIM,
         description="API Management to the Container Apps ingress",
+    ),
+    Flow(
+        "functions-to-app",
+        SubnetName.FUNCTIONS,
+        SubnetName.APP,
+        CONTAINER_APPS_INGRESS_PORTS,
+        description="Workers call the services (users-api records notifications)",
     ),
     Flow(
         "app-internal",

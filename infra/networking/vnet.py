@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import network
 
 from config.settings import EnvironmentSettings, SubnetName
-from infra.core.naming import Namer
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.networking.nat_gateway import create_nat_gateway
 from infra.networking.nsg import inbound_rules, sql_ports
@@ -32,11 +31,7 @@ from infra.observability.diagnostics import add_diagnostic_setting
 class NetworkingArgs:
     """What the networking layer needs: the environment row, where, naming and tags."""
 
-    resource_group_name: pulumi.Input[str]
-    location: str
-    env: EnvironmentSettings
-    namer: Namer
-    tags: Mapping[str, str]
+    placement: Placement
     workspace_id: pulumi.Input[str]
 
 
@@ -75,16 +70,16 @@ class Networking(pulumi.ComponentResource):
         self, name: str, args: NetworkingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:networking:Networking", name, None, opts)
-        env, namer = args.env, args.namer
-        tags = layer_tags(args.tags, "networking")
+        env, namer = args.placement.env, args.placement.namer
+        tags = layer_tags(args.placement.tags, "networking")
         child = pulumi.ResourceOptions(parent=self)
-        rg = args.resource_group_name
+        rg = args.placement.resource_group_name
 
         ddos = (
             create_ddos_plan(
                 name,
                 resource_group_name=rg,
-                location=args.location,
+                location=args.placement.location,
                 namer=namer,
                 tags=tags,
                 parent=self,
@@ -96,7 +91,7 @@ class Networking(pulumi.ComponentResource):
             f"{name}-vnet",
             virtual_network_name=namer.name("virtual_network"),
             resource_group_name=rg,
-            location=args.location,
+            location=args.placement.location,
             address_space=network.AddressSpaceArgs(address_prefixes=[env.network.vnet_cidr]),
             enable_ddos_protection=ddos is not None,
             ddos_protection_plan=network.SubResourceArgs(id=ddos.id) if ddos else None,
@@ -110,7 +105,7 @@ class Networking(pulumi.ComponentResource):
             nat, public_ip = create_nat_gateway(
                 name,
                 resource_group_name=rg,
-                location=args.location,
+                location=args.placement.location,
                 namer=namer,
                 tags=tags,
                 parent=self,
@@ -126,7 +121,7 @@ class Networking(pulumi.ComponentResource):
                 FirewallArgs(
                     resource_group_name=rg,
                     vnet_name=vnet.name,
-                    location=args.location,
+                    location=args.placement.location,
                     subnet_cidr=env.network.firewall_subnet_cidr,
                     source_cidrs=[s.cidr for s in plan if s.via_firewall],
                     allowed_fqdns=env.network.egress_allowed_fqdns,
@@ -158,7 +153,7 @@ class Networking(pulumi.ComponentResource):
                 f"{name}-nsg-{spec.name.value}",
                 network_security_group_name=namer.name("network_security_group", role=spec.name),
                 resource_group_name=rg,
-                location=args.location,
+                location=args.placement.location,
                 security_rules=inbound_rules(
                     spec.name, env.network.subnets, mode, sql_client_ports=sql_client_ports
                 ),
@@ -222,7 +217,7 @@ class Networking(pulumi.ComponentResource):
             )
             self.private_endpoint_site = PrivateEndpointSite(
                 resource_group_name=rg,
-                location=args.location,
+                location=args.placement.location,
                 subnet_ids=self.subnet_ids,
                 zone_ids=zone_ids,
             )

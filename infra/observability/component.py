@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 
-from config.settings import MonitoringSettings
-from infra.core.naming import ENVIRONMENT_CODES, Namer
+from infra.core.naming import ENVIRONMENT_CODES
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.observability.alerts import AlertContext, action_group_short_name, create_action_group
 from infra.observability.app_insights import create_app_insights
@@ -22,15 +21,8 @@ from infra.observability.workbook import create_workbook, workbook_name
 class ObservabilityArgs:
     """What the observability layer needs: where, how to name and tag, and the settings."""
 
-    resource_group_name: pulumi.Input[str]
-    resource_group_id: pulumi.Input[str]
-    """Scope of the cost budget."""
-    location: str
-    namer: Namer
-    tags: Mapping[str, str]
-    monitoring: MonitoringSettings
+    placement: Placement
     alert_emails: tuple[str, ...]
-    environment: str
     budget_start_date: str | None = None
     """First day of a month, e.g. "2026-11-01T00:00:00Z"; None means the current month.
     Only read when the budget is created (see budget.first_of_month)."""
@@ -62,14 +54,14 @@ class Observability(pulumi.ComponentResource):
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:observability:Observability", name, None, opts)
-        tags = layer_tags(args.tags, "observability")
-        monitoring = args.monitoring
+        tags = layer_tags(args.placement.tags, "observability")
+        monitoring = args.placement.env.monitoring
 
         workspace = create_workspace(
             f"{name}-workspace",
-            workspace_name=args.namer.name("log_analytics"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            workspace_name=args.placement.namer.name("log_analytics"),
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             monitoring=monitoring,
             tags=tags,
             parent=self,
@@ -84,28 +76,30 @@ class Observability(pulumi.ComponentResource):
         )
         app_insights = create_app_insights(
             f"{name}-appi",
-            component_name=args.namer.name("app_insights"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            component_name=args.placement.namer.name("app_insights"),
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             workspace_id=workspace.id,
             log_retention_days=monitoring.log_retention_days,
             tags=tags,
             parent=self,
         )
-        environment_code = ENVIRONMENT_CODES.get(args.environment, args.environment)
+        environment_code = ENVIRONMENT_CODES.get(
+            args.placement.env.environment, args.placement.env.environment
+        )
         action_group = create_action_group(
             f"{name}-action-group",
-            action_group_name=args.namer.name("action_group"),
-            short_name=action_group_short_name(args.namer.workload, environment_code),
-            resource_group_name=args.resource_group_name,
+            action_group_name=args.placement.namer.name("action_group"),
+            short_name=action_group_short_name(args.placement.namer.workload, environment_code),
+            resource_group_name=args.placement.resource_group_name,
             alert_emails=args.alert_emails,
             tags=tags,
             parent=self,
         )
         budget = create_budget(
             f"{name}-budget",
-            budget_name=args.namer.name("budget"),
-            scope=args.resource_group_id,
+            budget_name=args.placement.namer.name("budget"),
+            scope=args.placement.resource_group_id,
             amount_usd=monitoring.monthly_budget_usd,
             start_date=args.budget_start_date or first_of_month(),
             notifications=budget_notifications(
@@ -118,12 +112,14 @@ class Observability(pulumi.ComponentResource):
         workbook = create_workbook(
             f"{name}-workbook",
             workbook_resource_name=workbook_name(
-                args.namer.workload, args.environment, args.namer.region_code
+                args.placement.namer.workload,
+                args.placement.env.environment,
+                args.placement.namer.region_code,
             ),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             workspace_id=workspace.id,
-            environment=args.environment,
+            environment=args.placement.env.environment,
             tags=tags,
             parent=self,
         )
@@ -137,8 +133,8 @@ class Observability(pulumi.ComponentResource):
         self.budget_name = budget.name
         self.workbook_id = workbook.id
         self.alert_context = AlertContext(
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             workspace_id=workspace.id,
             action_group_id=action_group.id,
             thresholds=monitoring.alerts,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import redisenterprise
 
-from config.settings import EnvironmentSettings, SubnetName
-from infra.core.naming import Namer
+from config.settings import SubnetName
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.networking.private_endpoints import (
     PrivateEndpointSite,
@@ -34,12 +34,7 @@ CLUSTERING_POLICY = "EnterpriseCluster"
 class RedisArgs:
     """What the cache needs from settings and from the layers before it."""
 
-    resource_group_name: pulumi.Input[str]
-    location: str
-    env: EnvironmentSettings
-    namer: Namer
-    tags: Mapping[str, str]
-    name_suffix: pulumi.Input[str]
+    placement: Placement
     identities: Mapping[Workload, WorkloadIdentity]
     private_endpoint_site: PrivateEndpointSite | None
     workspace_id: pulumi.Input[str]
@@ -61,15 +56,15 @@ class Redis(pulumi.ComponentResource):
         self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:redis:Redis", name, None, opts)
-        env = args.env
-        tags = layer_tags(args.tags, "redis")
+        env = args.placement.env
+        tags = layer_tags(args.placement.tags, "redis")
         private = env.security.enable_private_endpoints
 
         cluster = redisenterprise.RedisEnterprise(
             f"{name}-cluster",
-            cluster_name=args.namer.unique_name("redis", args.name_suffix),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            cluster_name=args.placement.namer.unique_name("redis", args.placement.name_suffix),
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             sku=redisenterprise.SkuArgs(name=env.skus.redis),
             minimum_tls_version="1.2",
             # Without replication a node failure loses the cache and there is no SLA: fine for
@@ -82,7 +77,7 @@ class Redis(pulumi.ComponentResource):
         database = redisenterprise.Database(
             f"{name}-db",
             cluster_name=cluster.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             # The only database name Azure Managed Redis accepts.
             database_name="default",
             client_protocol="Encrypted",
@@ -105,7 +100,7 @@ class Redis(pulumi.ComponentResource):
                 access_policy_assignment_name=workload.value,
                 cluster_name=cluster.name,
                 database_name=database.name,
-                resource_group_name=args.resource_group_name,
+                resource_group_name=args.placement.resource_group_name,
                 # "default" is the only data access policy: read and write all keys.
                 access_policy_name="default",
                 user=redisenterprise.AccessPolicyAssignmentPropertiesUserArgs(
@@ -139,7 +134,7 @@ class Redis(pulumi.ComponentResource):
                 args.private_endpoint_site,
                 service=PrivateLink.REDIS,
                 target_resource_id=cluster.id,
-                azure_name=args.namer.name("private_endpoint", role="redis"),
+                azure_name=args.placement.namer.name("private_endpoint", role="redis"),
                 subnet=SubnetName.DATA,
                 tags=tags,
                 parent=self,

@@ -9,8 +9,8 @@ import pulumi
 from pulumi_azure_native import authorization
 from pydantic import SecretStr
 
-from config.settings import EnvironmentSettings, SubnetName
-from infra.core.naming import Namer
+from config.settings import SubnetName
+from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.networking.private_endpoints import (
     PrivateEndpointSite,
@@ -29,12 +29,7 @@ from infra.security.waf import create_waf_policy
 class SecurityArgs:
     """What the security layer needs from settings and from the layers before it."""
 
-    resource_group_name: pulumi.Input[str]
-    location: str
-    env: EnvironmentSettings
-    namer: Namer
-    tags: Mapping[str, str]
-    name_suffix: pulumi.Input[str]
+    placement: Placement
     # Public ranges allowed through the vault firewall where it has no private endpoint:
     # the operators' ranges and the platform's own NAT egress address.
     allowed_ip_ranges: Sequence[pulumi.Input[str]]
@@ -71,8 +66,8 @@ class Security(pulumi.ComponentResource):
         self, name: str, args: SecurityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:security:Security", name, None, opts)
-        env, namer = args.env, args.namer
-        tags = layer_tags(args.tags, "security")
+        env, namer = args.placement.env, args.placement.namer
+        tags = layer_tags(args.placement.tags, "security")
         client = authorization.get_client_config_output()
         self.subscription_id = client.subscription_id
         self.tenant_id = client.tenant_id
@@ -81,9 +76,9 @@ class Security(pulumi.ComponentResource):
         vault = create_key_vault(
             name,
             KeyVaultArgs(
-                azure_name=namer.unique_name("key_vault", args.name_suffix),
-                resource_group_name=args.resource_group_name,
-                location=args.location,
+                azure_name=namer.unique_name("key_vault", args.placement.name_suffix),
+                resource_group_name=args.placement.resource_group_name,
+                location=args.placement.location,
                 tenant_id=client.tenant_id,
                 security=env.security,
                 sku=env.skus.key_vault,
@@ -112,8 +107,8 @@ class Security(pulumi.ComponentResource):
 
         self.identities = create_identities(
             name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             namer=namer,
             tags=tags,
             parent=self,
@@ -123,7 +118,7 @@ class Security(pulumi.ComponentResource):
         stored = store_secrets(
             name,
             vault=vault,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             values=args.secret_values,
             identities=self.identities,
             subscription_id=client.subscription_id,
@@ -149,7 +144,7 @@ class Security(pulumi.ComponentResource):
             waf = create_waf_policy(
                 name,
                 azure_name=namer.name("waf_policy"),
-                resource_group_name=args.resource_group_name,
+                resource_group_name=args.placement.resource_group_name,
                 security=env.security,
                 sku=env.skus.front_door,
                 tags=tags,
