@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import azure.functions as func
 import pytest
 from azure.servicebus import ServiceBusReceivedMessage
 from azure.servicebus._pyamqp.message import Header, Message, Properties
@@ -15,7 +16,14 @@ from pydantic import ValidationError
 
 from workers_app import manifest
 from workers_app.settings import WorkersSettings
-from workers_app.settlement import Complete, DeadLetter, Retry, functions_message, settle
+from workers_app.settlement import (
+    Complete,
+    DeadLetter,
+    Retry,
+    functions_message,
+    run_trigger,
+    settle,
+)
 
 WORKERS_DIR = Path(__file__).resolve().parents[1]
 IDENTITY = {
@@ -234,3 +242,26 @@ def test_package_has_the_layout_a_zip_deploy_runs(tmp_path: Path) -> None:
     requirements = (WORKERS_DIR / "requirements.txt").read_text()
     for pin in ("azure-functions==", "azurefunctions-extensions-bindings-servicebus=="):
         assert pin in requirements
+
+
+def test_a_trigger_decides_logs_and_settles_the_verdict(caplog: pytest.LogCaptureFixture) -> None:
+    amqp = Message(
+        data=[b"not json"],
+        header=Header(delivery_count=5),
+        properties=Properties(message_id=b"m-9", subject=b"OrderCreated", group_id=b"order-9"),
+    )
+    received = ServiceBusReceivedMessage(amqp, receiver=None)
+    actions = RecordingActions()
+
+    def fail(message: func.ServiceBusMessage) -> Retry:
+        return Retry(f"down for {message.message_id}")
+
+    with caplog.at_level("INFO", logger="workers_app.settlement"):
+        verdict = run_trigger(fail, received, actions, 5, "orders-queue")
+
+    # The last allowed delivery (5 of 5): a Retry becomes a dead letter, never a drop.
+    assert received.delivery_count == 5
+    assert isinstance(verdict, DeadLetter)
+    assert [c[0] for c in actions.calls] == ["deadletter"]
+    assert actions.calls[0][1] is received
+    assert "orders-queue message settled" in caplog.text

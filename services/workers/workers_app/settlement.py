@@ -164,3 +164,22 @@ def functions_message(received: Any) -> func.ServiceBusMessage:
         application_properties=dict(received.application_properties or {}),
         user_properties={},
     )
+
+
+def run_trigger(
+    handle: Callable[[func.ServiceBusMessage], Verdict],
+    received: Any,
+    actions: MessageActions,
+    max_delivery_count: int,
+    entity: str,
+) -> Verdict:
+    """What every Service Bus blueprint does: bind, decide, log the verdict, settle it."""
+    message = functions_message(received)
+    verdict = decide(handle, message, max_delivery_count)
+    logger.info(
+        "%s message settled",
+        entity,
+        extra={"message_id": message.message_id, "verdict": type(verdict).__name__},
+    )
+    settle(verdict, received, actions)
+    return verdict

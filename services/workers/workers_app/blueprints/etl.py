@@ -10,7 +10,7 @@ from azurefunctions.extensions.bindings import servicebus
 
 from workers_app.etl_day import fan_out_day, handle_file_request
 from workers_app.runtime import get_runtime
-from workers_app.settlement import decide, functions_message, settle
+from workers_app.settlement import run_trigger
 
 logger = logging.getLogger(__name__)
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # untyped in azure-functions
@@ -43,14 +43,10 @@ def etl_queue_worker(
 ) -> None:
     runtime = get_runtime()
     job = runtime.etl_job()
-    message = functions_message(received)
-    verdict = decide(
+    run_trigger(
         lambda m: handle_file_request(m, job),
-        message,
+        received,
+        message_actions,
         runtime.settings.etl_queue_max_delivery_count,
+        "etl-queue",
     )
-    logger.info(
-        "etl-queue message settled",
-        extra={"message_id": message.message_id, "verdict": type(verdict).__name__},
-    )
-    settle(verdict, received, message_actions)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 from azurefunctions.extensions.bindings import servicebus
 
 from workers_app.events_worker import fan_out_notification, handle_event
 from workers_app.runtime import get_runtime
-from workers_app.settlement import decide, functions_message, settle
+from workers_app.settlement import run_trigger
 
-logger = logging.getLogger(__name__)
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # untyped in azure-functions
 
 
@@ -29,17 +26,13 @@ def events_topic_worker(
 ) -> None:
     runtime = get_runtime()
     worker = runtime.events_worker()
-    message = functions_message(received)
-    verdict = decide(
+    run_trigger(
         lambda m: handle_event(m, worker),
-        message,
+        received,
+        message_actions,
         runtime.settings.subscription_max_delivery_count,
+        "events-topic",
     )
-    logger.info(
-        "events-topic message settled",
-        extra={"message_id": message.message_id, "verdict": type(verdict).__name__},
-    )
-    settle(verdict, received, message_actions)
 
 
 @bp.function_name("notifications_fan_out")
@@ -56,10 +49,10 @@ def notifications_fan_out(
 ) -> None:
     runtime = get_runtime()
     worker = runtime.events_worker()
-    message = functions_message(received)
-    verdict = decide(
+    run_trigger(
         lambda m: fan_out_notification(m, worker),
-        message,
+        received,
+        message_actions,
         runtime.settings.subscription_max_delivery_count,
+        "events-topic (notifications)",
     )
-    settle(verdict, received, message_actions)

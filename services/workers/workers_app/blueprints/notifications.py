@@ -7,7 +7,7 @@ from azurefunctions.extensions.bindings import servicebus
 
 from workers_app.notifications_worker import record_notification
 from workers_app.runtime import get_runtime
-from workers_app.settlement import decide, functions_message, settle
+from workers_app.settlement import run_trigger
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # untyped in azure-functions
 
@@ -26,10 +26,10 @@ def notifications_consumer(
 ) -> None:
     runtime = get_runtime()
     worker = runtime.notifications_worker()
-    message = functions_message(received)
-    verdict = decide(
+    run_trigger(
         lambda m: record_notification(m, worker),
-        message,
+        received,
+        message_actions,
         runtime.settings.subscription_max_delivery_count,
+        "notifications-topic",
     )
-    settle(verdict, received, message_actions)

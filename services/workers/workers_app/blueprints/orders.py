@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 from azurefunctions.extensions.bindings import servicebus
 
 from workers_app.orders_worker import handle_order_command
 from workers_app.runtime import get_runtime
-from workers_app.settlement import decide, functions_message, settle
+from workers_app.settlement import run_trigger
 
-logger = logging.getLogger(__name__)
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # untyped in azure-functions
 
 
@@ -32,14 +29,10 @@ def orders_queue_worker(
 ) -> None:
     runtime = get_runtime()
     worker = runtime.order_worker()
-    message = functions_message(received)
-    verdict = decide(
+    run_trigger(
         lambda m: handle_order_command(m, worker),
-        message,
+        received,
+        message_actions,
         runtime.settings.orders_queue_max_delivery_count,
+        "orders-queue",
     )
-    logger.info(
-        "orders-queue message settled",
-        extra={"message_id": message.message_id, "verdict": type(verdict).__name__},
-    )
-    settle(verdict, received, message_actions)

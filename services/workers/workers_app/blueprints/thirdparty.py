@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 from azurefunctions.extensions.bindings import servicebus
 
 from workers_app.runtime import get_runtime
-from workers_app.settlement import decide, functions_message, settle
+from workers_app.settlement import run_trigger
 from workers_app.thirdparty import handle_sync_request
 
-logger = logging.getLogger(__name__)
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # untyped in azure-functions
 
 
@@ -27,14 +24,10 @@ def thirdparty_sync(
     message_actions: servicebus.ServiceBusMessageActions,
 ) -> None:
     runtime = get_runtime()
-    message = functions_message(received)
-    verdict = decide(
+    run_trigger(
         lambda m: handle_sync_request(m, runtime.sync),
-        message,
+        received,
+        message_actions,
         runtime.settings.thirdparty_queue_max_delivery_count,
+        "thirdparty-queue",
     )
-    logger.info(
-        "thirdparty-queue message settled",
-        extra={"message_id": message.message_id, "verdict": type(verdict).__name__},
-    )
-    settle(verdict, received, message_actions)
