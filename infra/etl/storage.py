@@ -68,6 +68,35 @@ class StagingStorage:
     blob_service_id: pulumi.Output[str]
 
 
+def storage_network_rules(
+    *,
+    private: bool,
+    allowed_ip_ranges: Sequence[pulumi.Input[str]],
+    allowed_subnet_ids: Sequence[pulumi.Input[str]],
+) -> storage.NetworkRuleSetArgs:
+    """Deny by default; behind a private endpoint nothing else, otherwise the allowed ranges and
+    subnets (same-region traffic ignores IP rules, so an in-VNet caller needs its subnet).
+
+    Trusted services with a managed identity (Data Factory, Azure Monitor) pass.
+    https://learn.microsoft.com/azure/storage/common/storage-network-security-trusted-azure-services
+    """
+    return storage.NetworkRuleSetArgs(
+        default_action=storage.DefaultAction.DENY,
+        bypass="AzureServices",
+        ip_rules=[] if private else [storage_ip_rule(ip) for ip in allowed_ip_ranges],
+        virtual_network_rules=(
+            []
+            if private
+            else [
+                storage.VirtualNetworkRuleArgs(
+                    virtual_network_resource_id=subnet_id, action=storage.Action.ALLOW
+                )
+                for subnet_id in allowed_subnet_ids
+            ]
+        ),
+    )
+
+
 def storage_ip_rule(address: pulumi.Input[str]) -> storage.IPRuleArgs:
     """One firewall rule. Storage refuses /31 and /32 prefixes: a single address goes bare.
 
@@ -159,22 +188,10 @@ def create_staging_storage(
         default_to_o_auth_authentication=True,
         allow_cross_tenant_replication=False,
         public_network_access="Disabled" if private else "Enabled",
-        network_rule_set=storage.NetworkRuleSetArgs(
-            default_action=storage.DefaultAction.DENY,
-            # Trusted services with a managed identity (Data Factory, Azure Monitor) pass.
-            # https://learn.microsoft.com/azure/storage/common/storage-network-security-trusted-azure-services
-            bypass="AzureServices",
-            ip_rules=[] if private else [storage_ip_rule(ip) for ip in args.allowed_ip_ranges],
-            virtual_network_rules=(
-                []
-                if private
-                else [
-                    storage.VirtualNetworkRuleArgs(
-                        virtual_network_resource_id=subnet_id, action=storage.Action.ALLOW
-                    )
-                    for subnet_id in args.allowed_subnet_ids
-                ]
-            ),
+        network_rule_set=storage_network_rules(
+            private=private,
+            allowed_ip_ranges=args.allowed_ip_ranges,
+            allowed_subnet_ids=args.allowed_subnet_ids,
         ),
         tags=dict(args.tags),
         opts=pulumi.ResourceOptions(parent=parent, protect=security.protect_data),

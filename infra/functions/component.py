@@ -11,7 +11,7 @@ from pulumi_azure_native import storage, web
 from config.settings import SubnetName
 from infra.core.placement import Placement
 from infra.core.tags import layer_tags
-from infra.etl.storage import add_storage_diagnostics, storage_ip_rule
+from infra.etl.storage import add_storage_diagnostics, storage_network_rules
 from infra.functions.app_settings import workers_app_settings
 from infra.networking.private_endpoints import (
     PrivateEndpointSite,
@@ -107,21 +107,11 @@ class Functions(pulumi.ComponentResource):
             default_to_o_auth_authentication=True,
             allow_cross_tenant_replication=False,
             public_network_access="Disabled" if private else "Enabled",
-            network_rule_set=storage.NetworkRuleSetArgs(
-                default_action=storage.DefaultAction.DENY,
-                bypass="AzureServices",
-                ip_rules=[] if private else [storage_ip_rule(ip) for ip in args.allowed_ip_ranges],
-                # Same-region traffic ignores IP rules: the app comes in by service endpoint.
-                virtual_network_rules=(
-                    []
-                    if private
-                    else [
-                        storage.VirtualNetworkRuleArgs(
-                            virtual_network_resource_id=args.subnet_id,
-                            action=storage.Action.ALLOW,
-                        )
-                    ]
-                ),
+            # Same-region traffic ignores IP rules: the app comes in by service endpoint.
+            network_rule_set=storage_network_rules(
+                private=private,
+                allowed_ip_ranges=args.allowed_ip_ranges,
+                allowed_subnet_ids=[args.subnet_id],
             ),
             tags=tags,
             # It holds the deployed package: kept from `pulumi destroy` where data is protected.
