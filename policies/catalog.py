@@ -182,7 +182,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.VNET.SingleDNS ! Azure-provided DNS is redundant by itself
         Azure.VNET.PeerState ! no VNet peering in this platform
         Azure.VNET.BastionSubnet ! no GatewaySubnet (no VPN/ExpressRoute gateway)
-        Azure.VNET.FirewallSubnet ! firewall is a per-environment flag (config/settings.py); egress
+        Azure.VNET.FirewallSubnet ! firewall is a per-environment flag (config/); egress
             otherwise leaves through the NAT gateway
         Azure.VNET.FirewallSubnetNAT ! the firewall subnet already takes the NAT gateway
             (infra/networking)
@@ -321,7 +321,7 @@ CATALOG: tuple[TypeEntry, ...] = (
     entry(
         "network:DdosProtectionPlan",
         f"""
-        NS-5 ! DDoS protection is a per-environment flag validated by config/settings.py
+        NS-5 ! DDoS protection is a per-environment flag validated by config/
         Azure.Resource.UseTags = {TAGS}
         """,
     ),
@@ -514,7 +514,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.SQL.DefenderCloud ! {DEFENDER}
         Azure.SQL.FirewallIPRange = sql-firewall-rules-narrow
         Azure.SQL.FirewallRuleCount ! rules come from the stack's allowed ranges, validated by
-            config/settings.py
+            config/
         Azure.SQL.MinTLS = sql-min-tls
         Azure.SQL.ServerName = {NAMING}
         Azure.SQL.ServerNaming = {NAMING}
@@ -622,13 +622,13 @@ CATALOG: tuple[TypeEntry, ...] = (
     entry(
         "sql:BackupShortTermRetentionPolicy",
         """
-        BR-1 ! point-in-time restore days are validated per SKU by config/settings.py (DESIGN.md)
+        BR-1 ! point-in-time restore days are validated per SKU by config/ (DESIGN.md)
         """,
     ),
     entry(
         "sql:LongTermRetentionPolicy",
         """
-        BR-1 ! long-term retention is set per environment by config/settings.py
+        BR-1 ! long-term retention is set per environment by config/
         """,
     ),
     entry(
@@ -716,7 +716,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         CKV_AZURE_44 = storage-min-tls
         CKV_AZURE_59 = public-access-default-deny, storage-no-public-blob-access
         CKV_AZURE_190 = storage-no-public-blob-access
-        CKV_AZURE_206 ! replication is a per-environment SKU (config/settings.py); staging's
+        CKV_AZURE_206 ! replication is a per-environment SKU (config/); staging's
             redundancy is issue 10's
         CKV_AZURE_244 ! SFTP and local users are not enabled (no isLocalUserEnabled/isSftpEnabled)
         Azure.Storage.BlobPublicAccess = storage-no-public-blob-access
@@ -730,7 +730,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.Storage.Name = {NAMING}
         Azure.Storage.Naming = {NAMING}
         Azure.Storage.LocalAuth = storage-no-shared-key
-        Azure.Storage.UseReplication ! replication is a per-environment SKU (config/settings.py)
+        Azure.Storage.UseReplication ! replication is a per-environment SKU (config/)
         Azure.Storage.DefenderCloud ! {DEFENDER}
         Azure.Storage.Defender.DataScan ! {DEFENDER}
         Azure.Storage.Defender.MalwareScan ! {DEFENDER}
@@ -800,7 +800,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         CKV_AZURE_89 = redis-no-public-network
         CKV_AZURE_91 = redis-encrypted-client-protocol
         CKV_AZURE_148 ! Azure Managed Redis accepts TLS 1.2+ only (1.0/1.1 are obsolete in the API)
-        CKV_AZURE_230 ! highAvailability is set per environment by config/settings.py
+        CKV_AZURE_230 ! highAvailability is set per environment by config/
         Azure.Redis.PublicNetworkAccess = redis-no-public-network
         Azure.Redis.MinTLS ! Azure Managed Redis accepts TLS 1.2+ only
         Azure.Redis.AvailabilityZone ! classic Premium-tier rule; Azure Managed Redis HA is per
@@ -1213,7 +1213,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         "apimanagement:ApiManagementService",
         f"""
         CKV_AZURE_107 ! VNet mode follows the tier (DESIGN.md): classic Developer/Premium injected,
-            Standard v2 integrated; validated by config/settings.py
+            Standard v2 integrated; validated by config/
         CKV_AZURE_152 ! callers authenticate with subscription keys and basic credentials checked
             against users-api (DESIGN.md), not client certificates
         CKV_AZURE_173 = apim-legacy-protocols-disabled

@@ -230,7 +230,7 @@ def judge(
 
 
 def environment_from_process(env: Mapping[str, str] | None = None) -> Environment | None:
-    """The stack's environment, the way config/settings.py decides it.
+    """The stack's environment, the way config/ decides it.
 
     The CLI starts the pack with PULUMI_STACK and PULUMI_CONFIG set: `platform:environment`
     when the stack file sets it, else the stack name (qualified names keep their last part).

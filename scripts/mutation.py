@@ -202,7 +202,18 @@ SESSIONS: tuple[Session, ...] = (
     Session(
         "config",
         "config",
-        ("config/settings.py", "config/secrets.py"),
+        (
+            "config/base.py",
+            "config/network.py",
+            "config/protection.py",
+            "config/skus.py",
+            "config/data.py",
+            "config/compute.py",
+            "config/environment.py",
+            "config/defaults.py",
+            "config/settings.py",
+            "config/secrets.py",
+        ),
         (
             "tests/test_boundaries_settings.py",
             "tests/test_settings.py",

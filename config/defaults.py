@@ -1,0 +1,216 @@
+"""Seed 003's four environments: change an environment's setting here, in one place."""
+
+from __future__ import annotations
+
+from config.base import ENVIRONMENTS, SettingsError
+from config.compute import FunctionsSettings
+from config.data import DatabaseSettings, EtlSettings
+from config.environment import EnvironmentSettings
+from config.network import NetworkSettings, SubnetName
+from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
+from config.skus import (
+    AcrSku,
+    ApimSku,
+    FeatureFlags,
+    FrontDoorSku,
+    FunctionsPlan,
+    ServiceBusSku,
+    SkuSettings,
+)
+
+
+def _subnets(second_octet: int) -> dict[SubnetName, str]:
+    return {name: f"10.{second_octet}.{index}.0/24" for index, name in enumerate(SubnetName)}
+
+
+def _network(second_octet: int, *, prod: bool) -> NetworkSettings:
+    return NetworkSettings(
+        vnet_cidr=f"10.{second_octet}.0.0/16",
+        subnets=_subnets(second_octet),
+        firewall_subnet_cidr=f"10.{second_octet}.6.0/26" if prod else None,
+        enable_ddos_protection=prod,
+        enable_firewall=prod,
+    )
+
+
+def get_environment_settings(environment: str) -> EnvironmentSettings:
+    """Seed 003's defaults for one environment."""
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(
+            f"unknown environment {environment!r}; allowed: {', '.join(ENVIRONMENTS)}"
+        )
+    return _DEFAULTS[environment]()
+
+
+def _dev() -> EnvironmentSettings:
+    return EnvironmentSettings(
+        environment="dev",
+        network=_network(0, prod=False),
+        security=SecuritySettings(
+            enable_private_endpoints=False,
+            enable_purge_protection=False,
+            soft_delete_retention_days=7,
+            waf_mode="Detection",
+        ),
+        monitoring=MonitoringSettings(
+            log_retention_days=30, daily_quota_gb=1, monthly_budget_usd=500
+        ),
+        features=FeatureFlags(
+            enable_api_management=True,
+            enable_cdn=False,
+            enable_data_factory=True,
+            enable_redis=True,
+            enable_cosmos_db=True,
+        ),
+        skus=SkuSettings(
+            # Developer (classic, injected) is the seed's choice; no SLA, cheapest VNet tier.
+            api_management=ApimSku.DEVELOPER,
+            # Seed says Consumption: it cannot join a VNet, so Flex Consumption (FC1).
+            functions_plan=FunctionsPlan.FLEX_CONSUMPTION,
+            sql_database="Basic",
+            # Seed says Basic: Basic has no topics, so Standard.
+            service_bus=ServiceBusSku.STANDARD,
+            container_registry=AcrSku.BASIC,
+            front_door=FrontDoorSku.STANDARD,
+            redis="Balanced_B0",
+        ),
+        database=DatabaseSettings(backup_retention_days=7),
+        # Files go at 90 days, before archive's 180-day minimum could pass: never archived.
+        etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
+    )
+
+
+def _qa() -> EnvironmentSettings:
+    return EnvironmentSettings(
+        environment="qa",
+        network=_network(3, prod=False),
+        security=SecuritySettings(
+            enable_private_endpoints=False,
+            enable_purge_protection=False,
+            soft_delete_retention_days=14,
+            waf_mode="Detection",
+        ),
+        monitoring=MonitoringSettings(
+            log_retention_days=30, daily_quota_gb=2, monthly_budget_usd=500
+        ),
+        features=FeatureFlags(
+            enable_api_management=False,
+            enable_cdn=False,
+            enable_data_factory=False,
+            enable_redis=False,
+            enable_cosmos_db=False,
+        ),
+        skus=SkuSettings(
+            api_management=ApimSku.DEVELOPER,
+            functions_plan=FunctionsPlan.FLEX_CONSUMPTION,
+            sql_database="Basic",
+            service_bus=ServiceBusSku.STANDARD,
+            container_registry=AcrSku.BASIC,
+            front_door=FrontDoorSku.STANDARD,
+            redis="Balanced_B0",
+        ),
+        database=DatabaseSettings(backup_retention_days=7),
+        etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
+    )
+
+
+def _staging() -> EnvironmentSettings:
+    return EnvironmentSettings(
+        environment="staging",
+        network=_network(1, prod=False),
+        security=SecuritySettings(
+            enable_private_endpoints=True,
+            enable_purge_protection=False,
+            soft_delete_retention_days=30,
+            waf_mode="Prevention",
+            waf_managed_rules=True,
+        ),
+        monitoring=MonitoringSettings(
+            log_retention_days=60, daily_quota_gb=5, monthly_budget_usd=2000
+        ),
+        features=FeatureFlags(
+            enable_api_management=True,
+            enable_cdn=True,
+            enable_data_factory=False,
+            enable_redis=False,
+            enable_cosmos_db=False,
+        ),
+        skus=SkuSettings(
+            api_management=ApimSku.DEVELOPER,
+            functions_plan=FunctionsPlan.FLEX_CONSUMPTION,
+            # Seed says Basic; S1 keeps 14 days of restore, which Basic cannot.
+            sql_database="S1",
+            # Private endpoints are on: Service Bus and ACR need Premium for them.
+            service_bus=ServiceBusSku.PREMIUM,
+            container_registry=AcrSku.PREMIUM,
+            # Premium like prod: the managed WAF rule sets staging rehearses need it. Its base
+            # fee ($330 a month against Standard's $35, offline/prices.py) fits the budget.
+            front_door=FrontDoorSku.PREMIUM,
+            redis="Balanced_B0",
+        ),
+        database=DatabaseSettings(backup_retention_days=14, enable_defender=True),
+        # The same lifecycle as prod, kept only as long as archive's minimum requires
+        # (37 + 180 days); geo-redundant like prod (the archive tier rules out ZRS).
+        etl=EtlSettings(delete_after_days=217, soft_delete_days=14, storage_redundancy="GRS"),
+    )
+
+
+def _prod() -> EnvironmentSettings:
+    return EnvironmentSettings(
+        environment="prod",
+        network=_network(2, prod=True),
+        security=SecuritySettings(
+            enable_private_endpoints=True,
+            enable_purge_protection=True,
+            soft_delete_retention_days=90,
+            waf_mode="Prevention",
+            waf_managed_rules=True,
+            protect_data=True,
+        ),
+        monitoring=MonitoringSettings(
+            log_retention_days=365,
+            daily_quota_gb=None,
+            monthly_budget_usd=10000,
+            alerts=AlertThresholds(
+                gateway_5xx_percent=1.0,
+                gateway_latency_ms=1000,
+                active_messages_backlog=500,
+                function_failures=1,
+                container_restarts=1,
+                severity=1,
+            ),
+        ),
+        features=FeatureFlags(
+            enable_api_management=True,
+            enable_cdn=True,
+            enable_data_factory=False,
+            enable_redis=True,
+            enable_cosmos_db=False,
+        ),
+        skus=SkuSettings(
+            # Seed says Standard (classic): it cannot reach internal Container Apps.
+            # Standard v2 can, through outbound VNet integration, and deploys in minutes.
+            api_management=ApimSku.STANDARD_V2,
+            functions_plan=FunctionsPlan.FLEX_CONSUMPTION,
+            sql_database="S2",
+            service_bus=ServiceBusSku.PREMIUM,
+            container_registry=AcrSku.PREMIUM,
+            # Managed WAF rule sets and bot protection need Premium.
+            front_door=FrontDoorSku.PREMIUM,
+            redis="Balanced_B1",
+        ),
+        database=DatabaseSettings(
+            backup_retention_days=35,
+            long_term_retention_weeks=52,
+            # Restores survive the loss of the region.
+            backup_storage_redundancy="Geo",
+            enable_defender=True,
+        ),
+        # Seven years: MiFID II record keeping for order and reference data.
+        etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
+        # Order bursts at market open: room for more instances than the default 40.
+        functions=FunctionsSettings(maximum_instance_count=100),
+    )
+
+
+_DEFAULTS = {"dev": _dev, "qa": _qa, "staging": _staging, "prod": _prod}

@@ -1,0 +1,148 @@
+"""One environment's settings and the combinations Azure would refuse part way through."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import model_validator
+
+from config.base import Environment, _Model
+from config.compute import FunctionsSettings
+from config.data import MIRRORS_PROD, DatabaseSettings, EtlSettings
+from config.network import NetworkSettings
+from config.protection import MonitoringSettings, SecuritySettings
+from config.skus import (
+    APIM_INJECTED_SKUS,
+    APIM_INTEGRATED_SKUS,
+    SQL_ZONE_REDUNDANT_SKUS,
+    AcrSku,
+    FeatureFlags,
+    FrontDoorSku,
+    FunctionsPlan,
+    ServiceBusSku,
+    SkuSettings,
+)
+
+
+class EnvironmentSettings(_Model):
+    """Everything that differs between dev, qa, staging and prod."""
+
+    environment: Environment
+    network: NetworkSettings
+    security: SecuritySettings
+    monitoring: MonitoringSettings
+    features: FeatureFlags
+    skus: SkuSettings
+    database: DatabaseSettings
+    etl: EtlSettings
+    functions: FunctionsSettings = FunctionsSettings()
+
+    @model_validator(mode="after")
+    def _azure_accepts(self) -> Self:
+        """Reject combinations that Azure itself would reject part way through `pulumi up`."""
+        problems = list(_azure_rejections(self))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _mirrors_prod(self) -> Self:
+        """Staging rehearses prod: its storage keeps the redundancy a prod outage would test,
+        and its Front Door the WAF a prod attack would meet."""
+        if (
+            self.environment in MIRRORS_PROD
+            and self.features.enable_cdn
+            and not self.security.waf_managed_rules
+        ):
+            raise ValueError(
+                f"security.wafManagedRules = false in {self.environment}: {self.environment} "
+                "mirrors prod, whose Front Door WAF blocks with Microsoft's managed rule sets; "
+                "allowed: true (with skus.frontDoor = Premium_AzureFrontDoor)"
+            )
+        if self.environment in MIRRORS_PROD and self.etl.storage_redundancy == "LRS":
+            raise ValueError(
+                f"etl.storageRedundancy = LRS in {self.environment}: {self.environment} mirrors "
+                "prod, and LRS keeps every copy in one datacenter, lost with that zone; allowed: "
+                "ZRS, GRS, RAGRS, GZRS, RAGZRS (GRS or RAGRS while files are archived)"
+            )
+        return self
+
+
+def _functions_rejections(s: EnvironmentSettings) -> list[str]:
+    out: list[str] = []
+    skus, features = s.skus, s.features
+    if skus.functions_plan is FunctionsPlan.CONSUMPTION and features.enable_functions:
+        out.append(
+            "skus.functionsPlan = Consumption: the classic Consumption plan cannot join a VNet "
+            "and Linux Consumption retires in 2028; allowed: FlexConsumption, ElasticPremium"
+        )
+    if skus.functions_plan is FunctionsPlan.ELASTIC_PREMIUM and features.enable_functions:
+        out.append(
+            "skus.functionsPlan = ElasticPremium: infra/functions deploys the workers on Flex "
+            "Consumption only (functionAppConfig, OneDeploy); allowed: FlexConsumption"
+        )
+    if features.enable_functions and not features.enable_service_bus:
+        out.append(
+            "features.enableFunctions = true with features.enableServiceBus = false: every "
+            "worker is triggered by a Service Bus queue or topic; allowed: enableServiceBus = true"
+        )
+    return out
+
+
+def _azure_rejections(s: EnvironmentSettings) -> list[str]:
+    out: list[str] = []
+    skus, features, security = s.skus, s.features, s.security
+    if security.waf_managed_rules and skus.front_door is not FrontDoorSku.PREMIUM:
+        # https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-drs
+        out.append(
+            f"security.wafManagedRules = true with skus.frontDoor = {skus.front_door.value}: "
+            "managed WAF rule sets (Microsoft_DefaultRuleSet, Microsoft_BotManagerRuleSet) "
+            "need Front Door Premium, and Standard takes custom rules only; allowed: "
+            f"skus.frontDoor = {FrontDoorSku.PREMIUM.value}, or security.wafManagedRules = false"
+        )
+    if skus.service_bus is ServiceBusSku.BASIC and features.enable_service_bus:
+        out.append(
+            "skus.serviceBus = Basic: Basic has no topics, duplicate detection or sessions; "
+            "allowed: Standard, Premium"
+        )
+    if security.enable_private_endpoints and skus.service_bus is not ServiceBusSku.PREMIUM:
+        out.append(
+            f"skus.serviceBus = {skus.service_bus.value} with security.enablePrivateEndpoints: "
+            "Service Bus private endpoints need Premium; allowed: Premium"
+        )
+    if security.enable_private_endpoints and skus.container_registry is not AcrSku.PREMIUM:
+        out.append(
+            f"skus.containerRegistry = {skus.container_registry.value} with "
+            "security.enablePrivateEndpoints: ACR private endpoints need Premium; allowed: Premium"
+        )
+    out += _functions_rejections(s)
+    if features.enable_api_management and features.enable_container_apps:
+        reachable = APIM_INJECTED_SKUS | APIM_INTEGRATED_SKUS
+        if skus.api_management not in reachable:
+            out.append(
+                f"skus.apiManagement = {skus.api_management.value}: this tier cannot reach "
+                "internal Container Apps in the VNet; allowed: "
+                + ", ".join(sorted(v.value for v in reachable))
+            )
+    if s.database.backup_retention_days > 7 and skus.sql_database == "Basic":
+        out.append(
+            f"database.backupRetentionDays = {s.database.backup_retention_days} with "
+            "skus.sqlDatabase = Basic: Basic keeps at most 7 days of point-in-time restore; "
+            "allowed: 1-7, or a Standard/Premium SKU"
+        )
+    if s.database.zone_redundant and skus.sql_database not in SQL_ZONE_REDUNDANT_SKUS:
+        out.append(
+            f"database.zoneRedundant = true with skus.sqlDatabase = {skus.sql_database}: "
+            "zone redundancy needs one of " + ", ".join(sorted(SQL_ZONE_REDUNDANT_SKUS))
+        )
+    if s.environment == "prod" and not security.enable_purge_protection:
+        out.append(
+            "security.enablePurgeProtection = false in prod: production secrets must survive "
+            "deletion; allowed: true"
+        )
+    if s.environment == "prod" and not security.protect_data:
+        out.append(
+            "security.protectData = false in prod: production data must be protected from "
+            "`pulumi destroy` and portal deletes; allowed: true"
+        )
+    return out
