@@ -91,7 +91,9 @@ def record_run(
 ) -> EtlRunDetail | JSONResponse:
     """Record a run once; the same report again (a retried call) answers 200 and changes nothing."""
     if access.caller.caller_id != settings.workers_caller_id:
-        raise ProblemError(403, "Forbidden", "etl_runs.record is reserved to the workers' identity.")
+        raise ProblemError(
+            403, "Forbidden", "etl_runs.record is reserved to the workers' identity."
+        )
     existing = session.get(EtlRun, body.id)
     if existing is None:
         run = EtlRun(

@@ -139,7 +139,13 @@ def test_an_unknown_run_is_404_and_a_bad_id_422(client: TestClient) -> None:
 
 def test_a_skipped_run_needs_no_hash(client: TestClient) -> None:
     body = report(
-        outcome="skipped", file_sha256=None, records=0, valid=0, written=0, rejected=0, batches=0,
+        outcome="skipped",
+        file_sha256=None,
+        records=0,
+        valid=0,
+        written=0,
+        rejected=0,
+        batches=0,
         rejects=[],
     )
     assert client.post(URL, json=body, headers=WORKERS).status_code == 201
