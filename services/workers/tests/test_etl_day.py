@@ -9,16 +9,21 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import azure.functions as func
 import httpx
 import pytest
 
+from platform_common.local_bus import LocalFileBus
 from run_platform import AZURITE, azurite_connection_string, free_port, start_azurite, wait_http
-from workers_app.esma import SOLR_PATH, EsmaError, list_files
+from workers_app.esma import SOLR_PATH, EsmaError, FirdsFile, list_files
 from workers_app.etl import SqliteInstrumentStore
-from workers_app.etl_day import EtlJob, run_day
+from workers_app.etl_day import EtlJob, file_request, handle_file_request, run_day
+from workers_app.local_runner import LocalTrigger, run_once
+from workers_app.settlement import Complete, Verdict
 from workers_app.staging import AzureBlobStore, BlobStore, InMemoryBlobStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -190,3 +195,45 @@ def test_register_outage_is_transient_and_a_strange_answer_is_not() -> None:
         with pytest.raises(EsmaError) as caught:
             list_files(client, DAY, ("FULINS",))
         assert caught.value.transient is transient
+
+
+def test_a_file_job_whose_lock_is_lost_mid_run_converges_on_redelivery(tmp_path: Path) -> None:
+    """The run outlives its lock: settling fails, the job comes back, the rerun is a no-op."""
+    esma = Esma({GOOD: _zipped("FULINS_E_20261130_01of01.xml")})
+    job = _job(esma, InMemoryBlobStore(), tmp_path / "p.db")
+    bus = LocalFileBus(tmp_path / "bus.db")
+    bus.send(
+        "etl-queue",
+        file_request(
+            DAY,
+            FirdsFile(GOOD, f"https://firds.esma.europa.eu/firds/{GOOD}", "FULINS", "2026-11-30"),
+        ),
+    )
+
+    def loses_its_lock_mid_run(message: func.ServiceBusMessage) -> Verdict:
+        verdict = handle_file_request(message, job)
+        [queued] = bus.peek("etl-queue")  # the lock expires while the file loads
+        bus.abandon(replace(queued, lock_token=str(message.lock_token)))
+        return verdict
+
+    first = run_once(
+        bus, LocalTrigger("etl_queue_worker", "etl-queue", None, 3, loses_its_lock_mid_run)
+    )
+    assert isinstance(first, Complete)
+    [again] = bus.peek("etl-queue")  # settling with the lost lock failed: redelivered
+    assert again.delivery_count == 1
+
+    second = run_once(
+        bus,
+        LocalTrigger(
+            "etl_queue_worker", "etl-queue", None, 3, lambda m: handle_file_request(m, job)
+        ),
+    )
+    assert isinstance(second, Complete)
+    assert "skipped" in second.note
+    assert bus.peek("etl-queue") == []
+    assert SqliteInstrumentStore(tmp_path / "p.db").count() == 2
+    with sqlite3.connect(tmp_path / "p.db") as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM etl_runs ORDER BY id")]
+    assert statuses == ["loaded", "skipped"]
+    assert sum(1 for r in esma.requests if r.url.host == "firds.esma.europa.eu") == 1
