@@ -16,14 +16,15 @@ import products_service.main
 from platform_common.testing import caller_headers, forwarding_transport, migrated_sqlite
 from products_service.settings import ProductsSettings
 from products_service.settings import get_settings as products_settings
-from workers_app.etl import run_file
-from workers_app.firds import FirdsRecord
+from workers_app.etl import RunReport, run_file
+from workers_app.firds import FirdsRecord, Reject
 from workers_app.products_load import (
     LOAD_PATH,
     RUNS_PATH,
     ProductsInstrumentStore,
     RecordError,
     load_file,
+    run_record,
 )
 from workers_app.settings import WorkersSettings
 
@@ -247,3 +248,18 @@ def test_a_record_products_api_cannot_take_fails_the_delivery(tmp_path: Path) ->
 
     with pytest.raises(RecordError, match="not recorded after retries"):
         run_file(_zip(tmp_path, f"{DAY}.xml"), store(httpx.MockTransport(handle)), 10)
+
+
+def test_a_run_record_stays_under_products_body_limit(tmp_path: Path, products: TestClient) -> None:
+    report = RunReport(file="FULINS_E_20261130_01of01.zip", sha256="0" * 64, status="loaded")
+    report.records = report.rejected = 1000
+    report.rejects = [Reject(n, "X" * 64, f"reason {n} " + "r" * 990) for n in range(1000)]
+    report.finished_at = report.started_at
+
+    body = run_record(report)
+
+    assert 0 < len(body["rejects"]) < 1000
+    assert len(json.dumps(body)) < ProductsSettings().max_request_body_bytes
+    answer = products.post(RUNS_PATH, json=body, headers=WORKERS)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["rejected"] == 1000

@@ -13,6 +13,7 @@ rejects with reasons, duration, file name and hash, outcome), which keeps it for
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -37,6 +38,9 @@ from workers_app.settings import WorkersSettings
 
 LOAD_PATH = "/internal/v1/instruments:batch"
 RUNS_PATH = "/internal/v1/etl-runs"
+# products-api refuses bodies over MAX_REQUEST_BODY_BYTES (1 MiB by default): a run record's
+# rejects stay well under it, however long their reasons.
+REJECTS_BUDGET_BYTES = 512 * 1024
 # A repeat of an idempotent batch is safe; a racing create (409) is settled by sending again.
 _RETRIED_STATUSES = TRANSIENT_STATUSES | {409}
 logger = logging.getLogger(__name__)
@@ -172,15 +176,25 @@ def run_record(report: RunReport) -> dict[str, Any]:
         "duration_ms": round(report.seconds * 1000),
         "started_at": report.started_at.isoformat(),
         "finished_at": max(finished, report.started_at).isoformat(),
-        "rejects": [
-            {
-                "position": reject.position,
-                "isin": _text(reject.isin, 64) if reject.isin else None,
-                "reason": _text(reject.reason, 1000) or "rejected",
-            }
-            for reject in report.rejects[:REJECTS_KEPT]
-        ],
+        "rejects": _rejects_within_budget(report),
     }
+
+
+def _rejects_within_budget(report: RunReport) -> list[dict[str, Any]]:
+    """The kept rejects, as many as fit REJECTS_BUDGET_BYTES (`rejected` counts them all)."""
+    kept: list[dict[str, Any]] = []
+    size = 0
+    for reject in report.rejects[:REJECTS_KEPT]:
+        item = {
+            "position": reject.position,
+            "isin": _text(reject.isin, 64) if reject.isin else None,
+            "reason": _text(reject.reason, 1000) or "rejected",
+        }
+        size += len(json.dumps(item)) + 2
+        if size > REJECTS_BUDGET_BYTES:
+            break
+        kept.append(item)
+    return kept
 
 
 def _item(record: FirdsRecord) -> dict[str, str]:
