@@ -23,10 +23,15 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+
+from config.compute import FunctionsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ZIP = ROOT / "services" / "workers" / "dist" / "workers.zip"
+_PYTHON = FunctionsSettings.model_fields["python_version"]
+PYTHON_VERSIONS: tuple[str, ...] = get_args(_PYTHON.annotation)
+DEFAULT_PYTHON_VERSION: str = _PYTHON.default
 REQUIRED_OUTPUTS = ("resource_group_name", "functions_app_name")
 # App Service names: letters, digits and hyphens, 2-60, no leading or trailing hyphen.
 APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$")
@@ -51,9 +56,16 @@ def load_outputs(path: Path) -> dict[str, str]:
     return {key: str(outputs[key]) for key in REQUIRED_OUTPUTS}
 
 
-def build_command(python: str) -> list[str]:
-    """The workers' package build (services/Makefile)."""
-    return ["make", "-C", str(ROOT / "services"), "package-workers", f"PYTHON={python}"]
+def build_command(python: str, python_version: str = DEFAULT_PYTHON_VERSION) -> list[str]:
+    """The workers' package build (services/Makefile) for the app's Linux Python version."""
+    return [
+        "make",
+        "-C",
+        str(ROOT / "services"),
+        "package-workers",
+        f"PYTHON={python}",
+        f"FUNCTIONS_PYTHON={python_version}",
+    ]
 
 
 def deploy_command(*, app_name: str, resource_group: str, zip_path: Path) -> list[str]:
@@ -82,6 +94,9 @@ def deploy_command(*, app_name: str, resource_group: str, zip_path: Path) -> lis
         app_name,
         "--src",
         str(zip_path),
+        # The zip carries its dependencies (services/workers/package.py): no remote build.
+        "--build-remote",
+        "false",
     ]
 
 
@@ -98,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=str(ROOT / "services" / ".venv" / "bin" / "python"),
         help="the services' interpreter that builds the package",
     )
+    parser.add_argument(
+        "--python-version",
+        choices=PYTHON_VERSIONS,
+        default=DEFAULT_PYTHON_VERSION,
+        help="the stack's functions.python_version, which the package's wheels must match",
+    )
     args = parser.parse_args(argv)
     outputs = load_outputs(args.outputs)
     try:
@@ -108,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as exc:
         raise SystemExit(str(exc)) from exc
-    commands = ([] if args.skip_build else [build_command(args.python)]) + [deploy]
+    build = build_command(args.python, args.python_version)
+    commands = ([] if args.skip_build else [build]) + [deploy]
     if args.print:
         for command in commands:
             print(" ".join(command))
@@ -116,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if shutil.which("az") is None:
         raise SystemExit("the Azure CLI (`az`) is not on PATH: https://aka.ms/installazurecli")
     if not args.skip_build:
-        subprocess.run(build_command(args.python), check=True)  # noqa: S603 - fixed argv
+        subprocess.run(build, check=True)  # noqa: S603 - fixed argv
     if not args.zip.is_file():
         raise SystemExit(f"package {args.zip} does not exist: build it or drop --skip-build")
     subprocess.run(deploy, check=True)  # noqa: S603 - validated names, no shell

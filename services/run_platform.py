@@ -7,7 +7,8 @@ Every process gets `MESSAGING_MODE=local-file` and the same `LOCAL_BUS_PATH`, so
 orders and payments outboxes publish is what the workers' local runner receives, and what
 the workers publish (outcomes, notifications) goes back on the same file. Azurite (the npm
 package pinned in services/package.json, `npm ci` there) serves blob storage in memory on
-loopback for the workers' blob staging. Ctrl-C or SIGTERM stops everything.
+loopback: the workers stage and archive FIRDS files there (STAGING_BLOB_CONNECTION_STRING,
+the development account). Ctrl-C or SIGTERM stops everything.
 """
 
 from __future__ import annotations
@@ -30,6 +31,20 @@ from run_local import PORTS, SERVICES_DIR, migrate, seed, service_env, start, wa
 
 AZURITE = SERVICES_DIR / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_PORT = 10000
+# Azurite's well-known development account: documented, public, accepted only by Azurite.
+# https://learn.microsoft.com/azure/storage/common/storage-use-azurite#well-known-storage-account-and-key
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def azurite_connection_string(port: int) -> str:
+    """Connection string of Azurite's blob service on loopback (the development account)."""
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+    )
 
 
 def free_port() -> int:
@@ -55,8 +70,9 @@ def workers_env(ports: Mapping[str, int], bus_path: Path, blob_port: int) -> dic
             **{
                 f"{name.upper()}_API_BASE_URL": f"http://127.0.0.1:{p}" for name, p in ports.items()
             },
-            # Azurite's blob endpoint (account devstoreaccount1) for blob staging.
-            "LOCAL_BLOB_ENDPOINT": f"http://127.0.0.1:{blob_port}/devstoreaccount1",
+            # Blob staging and archive in Azurite, through the same azure-storage-blob code
+            # the workers run in Azure (there with their identity, STAGING_BLOB_ACCOUNT_URL).
+            "STAGING_BLOB_CONNECTION_STRING": azurite_connection_string(blob_port),
         }
     )
     return env

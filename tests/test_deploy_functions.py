@@ -27,6 +27,7 @@ def test_deploy_command_is_config_zip_with_the_stack_outputs(tmp_path: Path) -> 
     assert command == [
         "az", "functionapp", "deployment", "source", "config-zip",
         "--resource-group", "rg-plat-dev-wus2", "--name", "func-plat-x1", "--src", str(zip_path),
+        "--build-remote", "false",
     ]  # fmt: skip
 
 
@@ -71,13 +72,13 @@ def test_print_shows_build_then_deploy_and_runs_nothing(
     monkeypatch.setattr(deploy.subprocess, "run", refuse)
     zip_path = tmp_path / "w.zip"
     argv = [str(_write(tmp_path, OUTPUTS)), "--print", "--zip", str(zip_path), "--python", "py"]
-    assert deploy.main(argv) == 0
+    assert deploy.main([*argv, "--python-version", "3.12"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].endswith("services package-workers PYTHON=py")
+    assert lines[0].endswith("services package-workers PYTHON=py FUNCTIONS_PYTHON=3.12")
     assert lines[0].startswith("make -C ")
     assert lines[1] == (
         "az functionapp deployment source config-zip --resource-group rg-plat-dev-wus2 "
-        f"--name func-plat-x1 --src {zip_path}"
+        f"--name func-plat-x1 --src {zip_path} --build-remote false"
     )
     assert len(lines) == 2
 

@@ -27,6 +27,7 @@ from infra.functions import (
 from infra.networking.subnets import CONTAINER_APPS_DELEGATION
 from infra.security import BuiltInRole
 from offline.engine import ProgramRun, RecordedResource
+from scripts import deploy_functions
 from tests.conftest import stack_run
 
 MANIFEST = Path(__file__).resolve().parent.parent / "services/workers/settings-manifest.json"
@@ -108,8 +109,9 @@ def test_runtime_and_scale_follow_the_environment(run: ProgramRun) -> None:
         "instanceMemoryMB": scale.instance_memory_mb,
         "triggers": {"http": {"perInstanceConcurrency": scale.http_per_instance_concurrency}},
     }
-    # The workers' package is built for CPython 3.11 (services/workers/package.py).
-    assert scale.python_version == "3.11"
+    # The deploy step builds the package's wheels for the setting's default unless told
+    # otherwise (scripts/deploy_functions.py --python-version): every stack runs that one.
+    assert config["runtime"]["version"] == deploy_functions.DEFAULT_PYTHON_VERSION
 
 
 def test_prod_scales_further_than_the_default() -> None:

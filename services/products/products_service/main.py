@@ -8,6 +8,8 @@ from platform_common.app import create_service_app
 from products_service.api import internal_router as load_router
 from products_service.api import router
 from products_service.enrichment import internal_router as enrichment_router
+from products_service.etl_runs import internal_router as etl_runs_internal_router
+from products_service.etl_runs import router as etl_runs_router
 from products_service.settings import get_settings
 
 
@@ -17,5 +19,5 @@ def create_app() -> FastAPI:
         title="Products API",
         description="Financial instrument reference data (ISIN, CFI, LEI, MIC).",
         get_settings=get_settings,
-        routers=[router, load_router, enrichment_router],
+        routers=[router, load_router, enrichment_router, etl_runs_router, etl_runs_internal_router],
     )

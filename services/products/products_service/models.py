@@ -55,3 +55,40 @@ class InstrumentEnrichment(Base):
     issuer_entity_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class EtlRun(Base):
+    """One ETL run over one FIRDS file, as the workers report it: what operators audit.
+
+    The id is the workers' (a UUID per run), so a retried report cannot record a run twice.
+    """
+
+    __tablename__ = "etl_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(200), index=True)
+    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    outcome: Mapped[str] = mapped_column(String(10), index=True)
+    records: Mapped[int] = mapped_column(Integer)
+    valid: Mapped[int] = mapped_column(Integer)
+    written: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    batches: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class EtlRunReject(Base):
+    """A record a run refused, with where it was in the file and why (the first 1000 kept)."""
+
+    __tablename__ = "etl_run_rejects"
+
+    run_id: Mapped[str] = mapped_column(String(36), ForeignKey("etl_runs.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    isin: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(String(1000))

@@ -17,4 +17,9 @@ PERMISSIONS: PermissionTable = {
     # Batch loads of FIRDS reference data: the workers present admin, and the route also
     # pins the caller id to WORKERS_CALLER_ID; the internal route is not in the OpenAPI.
     "instruments.load": Rule({Role.ADMIN: Scope.ALL}),
+    # ETL run records: reported by the workers (admin, caller id pinned like loads) over
+    # internal ingress; read by operators (admins) through the gateway.
+    "etl_runs.record": Rule({Role.ADMIN: Scope.ALL}),
+    "etl_runs.list": Rule({Role.ADMIN: Scope.ALL}),
+    "etl_runs.read": Rule({Role.ADMIN: Scope.ALL}),
 }

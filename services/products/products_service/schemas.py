@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from platform_common.identifiers import (
     is_valid_cfi,
@@ -182,3 +182,121 @@ class BatchResult(BaseModel):
     updated: int
     unchanged: int
     rejected: list[BatchReject]
+
+
+class EtlOutcome(StrEnum):
+    LOADED = "loaded"
+    """Every batch landed (a rerun of the same file lands with written 0)."""
+    REJECTED = "rejected"
+    """The file is malformed: nothing of it was written."""
+    FAILED = "failed"
+    """A batch could not be loaded after its retries; the batches that landed are counted."""
+    SKIPPED = "skipped"
+    """The file was already archived as loaded: not fetched or loaded again."""
+
+
+REJECTS_KEPT = 1000
+Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+
+class EtlRejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    position: Annotated[int, Field(ge=0, le=1_000_000_000, description="Record number in the file")]
+    isin: Annotated[str, Field(max_length=64), NoControlCharacters] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=1000), NoControlCharacters]
+
+
+class EtlRunIn(BaseModel):
+    """What a run did, reported once by the workers when the run ends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[
+        str,
+        Field(
+            pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            description="The run's UUID (lower case), chosen by the workers",
+        ),
+    ]
+    file_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    file_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    outcome: EtlOutcome
+    records: Count
+    valid: Count
+    written: Count
+    rejected: Count
+    batches: Count
+    error: Annotated[str, Field(min_length=1, max_length=2000), NoControlCharacters] | None = None
+    duration_ms: Count
+    started_at: UtcTimestamp
+    finished_at: UtcTimestamp
+    rejects: Annotated[list[EtlRejectIn], Field(max_length=REJECTS_KEPT)] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """Counts that cannot describe a real run are refused with what is wrong."""
+        problems: list[str] = []
+        if self.finished_at < self.started_at:
+            problems.append("finished_at is before started_at")
+        if self.written > self.valid:
+            problems.append(f"written {self.written} exceeds valid {self.valid}")
+        if self.valid + self.rejected > self.records:
+            problems.append(
+                f"valid {self.valid} + rejected {self.rejected} exceeds records {self.records}"
+            )
+        if len(self.rejects) > self.rejected:
+            problems.append(f"{len(self.rejects)} rejects listed but rejected is {self.rejected}")
+        if self.outcome in (EtlOutcome.REJECTED, EtlOutcome.FAILED) and self.error is None:
+            problems.append(f"a {self.outcome.value} run needs its error")
+        if self.outcome is EtlOutcome.LOADED and self.error is not None:
+            problems.append("a loaded run has no error")
+        if self.outcome is EtlOutcome.REJECTED and (self.written or self.batches):
+            problems.append("a rejected run wrote nothing (written and batches must be 0)")
+        if self.outcome is EtlOutcome.SKIPPED and (self.records or self.written or self.batches):
+            problems.append("a skipped run read nothing (records, written and batches must be 0)")
+        if self.outcome is not EtlOutcome.SKIPPED and self.file_sha256 is None:
+            problems.append(f"a {self.outcome.value} run needs file_sha256")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class EtlRejectOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    position: int
+    isin: str | None
+    reason: str
+
+
+class EtlRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    file_name: str
+    file_sha256: str | None
+    outcome: EtlOutcome
+    records: int
+    valid: int
+    written: int
+    rejected: int
+    batches: int
+    error: str | None
+    duration_ms: int
+    started_at: UtcTimestamp
+    finished_at: UtcTimestamp
+    recorded_by: str
+    recorded_at: UtcTimestamp
+
+
+class EtlRunDetail(EtlRunOut):
+    rejects: list[EtlRejectOut]
+    """The first rejects with their reasons (`rejected` counts them all)."""
+
+
+class EtlRunPage(BaseModel):
+    items: list[EtlRunOut]
+    total: int
+    limit: int
+    offset: int

@@ -9,6 +9,7 @@ own-only grant never reaches another user's record), not by the code under test.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -381,8 +382,49 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
                 {"items": [{k: v for k, v in w.instrument_body().items() if k != "tick_size"}]},
             ),
         ),
+        # ETL run records: reported by the workers (caller id pinned to ME here, as for
+        # loads), read by admins.
+        "etl_runs.record": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/etl-runs", 201, _etl_run(w)),
+        ),
+        "etl_runs.list": (("none",), lambda w, _o: Call("GET", "/v1/etl-runs", 200)),
+        "etl_runs.read": (
+            ("none",),
+            lambda w, _o: Call("GET", f"/v1/etl-runs/{_recorded_run(w)}", 200),
+        ),
     },
 }
+
+
+def _etl_run(world: World) -> dict[str, Any]:
+    """A fresh run report (a new id each time, so each call records one)."""
+    return {
+        "id": str(uuid.UUID(int=world.unique() + 1)),
+        "file_name": "FULINS_E_20261130_01of01.zip",
+        "file_sha256": "0" * 64,
+        "outcome": "loaded",
+        "records": 2,
+        "valid": 2,
+        "written": 2,
+        "rejected": 0,
+        "batches": 1,
+        "duration_ms": 10,
+        "started_at": "2026-12-01T07:30:00Z",
+        "finished_at": "2026-12-01T07:30:01Z",
+    }
+
+
+def _recorded_run(world: World) -> str:
+    """One run recorded by the workers' identity (ME in the products world), read by all."""
+    if ("etl_run", "shared") not in world.cache:
+        body = _etl_run(world)
+        created = world.client.post(
+            "/internal/v1/etl-runs", json=body, headers=caller_headers(ME, "admin")
+        )
+        assert created.status_code == 201, created.text
+        world.cache[("etl_run", "shared")] = body["id"]
+    return world.cache[("etl_run", "shared")]
 
 
 def _enriched(world: World, call: Call) -> Call:

@@ -232,16 +232,55 @@ def test_sdk_received_message_becomes_the_handlers_functions_message() -> None:
 def test_package_has_the_layout_a_zip_deploy_runs(tmp_path: Path) -> None:
     import package
 
-    built = package.build(tmp_path / "workers.zip", with_dependencies=False)
+    installed: list[tuple[Path, str]] = []
+
+    def install(site_packages: Path, python_version: str) -> None:
+        """Stands in for pip (no network in tests): what it would leave in the target."""
+        installed.append((site_packages, python_version))
+        (site_packages / "azure" / "functions").mkdir(parents=True)
+        (site_packages / "azure" / "functions" / "__init__.py").write_text("")
+        (site_packages / "lxml").mkdir()
+        (site_packages / "lxml" / "etree.cpython-312-x86_64-linux-gnu.so").write_bytes(b"")
+
+    built = package.build(tmp_path / "workers.zip", python_version="3.12", install=install)
 
     names = set(zipfile.ZipFile(built).namelist())
+    # host.json and the entry point at the root, dependencies where the Python worker
+    # looks for them. https://learn.microsoft.com/azure/azure-functions/python-build-options
     assert {"function_app.py", "host.json", "requirements.txt"} <= names
     assert "workers_app/orders_worker.py" in names
     assert "platform_common/messaging.py" in names
-    assert not any(n.startswith("tests/") or "__pycache__" in n for n in names)
+    assert ".python_packages/lib/site-packages/azure/functions/__init__.py" in names
+    assert ".python_packages/lib/site-packages/lxml/etree.cpython-312-x86_64-linux-gnu.so" in names
+    assert not any(n.startswith(("tests/", "bench/", "dist/")) or "__pycache__" in n for n in names)
+    assert [version for _, version in installed] == ["3.12"]
     requirements = (WORKERS_DIR / "requirements.txt").read_text()
     for pin in ("azure-functions==", "azurefunctions-extensions-bindings-servicebus=="):
         assert pin in requirements
+
+
+def test_package_dependencies_are_wheels_for_the_stacks_linux_python(tmp_path: Path) -> None:
+    import package
+
+    command = package.pip_command(tmp_path, package.DEFAULT_PYTHON_VERSION)
+    assert command[command.index("--target") + 1] == str(tmp_path)
+    assert command[command.index("--platform") + 1] == "manylinux2014_x86_64"
+    assert command[command.index("--python-version") + 1] == package.DEFAULT_PYTHON_VERSION
+    assert "--only-binary=:all:" in command
+    assert package.PYTHON_VERSIONS == ("3.10", "3.11", "3.12")
+    with pytest.raises(ValueError, match=r"allowed are 3\.10, 3\.11, 3\.12"):
+        package.pip_command(tmp_path, "3.9")
+
+
+def test_package_refuses_compiled_modules_of_another_python(tmp_path: Path) -> None:
+    import package
+
+    def install(site_packages: Path, _version: str) -> None:
+        (site_packages / "lxml").mkdir()
+        (site_packages / "lxml" / "etree.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+
+    with pytest.raises(RuntimeError, match=r"not for CPython 3\.12: lxml/etree\.cpython-311"):
+        package.build(tmp_path / "w.zip", python_version="3.12", install=install)
 
 
 def test_a_trigger_decides_logs_and_settles_the_verdict(caplog: pytest.LogCaptureFixture) -> None:

@@ -2,35 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import shutil
-import socket
-import subprocess
-import time
+import sqlite3
+import tempfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import azure.functions as func
 import httpx
 import pytest
 
-from workers_app.esma import SOLR_PATH, EsmaError, list_files
+from platform_common.local_bus import LocalFileBus
+from run_platform import AZURITE, azurite_connection_string, free_port, start_azurite, wait_http
+from workers_app.esma import SOLR_PATH, EsmaError, FirdsFile, list_files
 from workers_app.etl import SqliteInstrumentStore
-from workers_app.etl_day import EtlJob, run_day
+from workers_app.etl_day import EtlJob, file_request, handle_file_request, run_day
+from workers_app.local_runner import LocalTrigger, run_once
+from workers_app.settlement import Complete, Verdict
 from workers_app.staging import AzureBlobStore, BlobStore, InMemoryBlobStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SERVICES = Path(__file__).resolve().parents[2]
 DAY = date(2026, 11, 30)
 GOOD, BAD = "FULINS_E_20261130_01of02.zip", "FULINS_E_20261130_02of02.zip"
-# Azurite's documented development account (public, not a secret).
-AZURITE = (
-    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
-    "BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
-)
 
 
 def _zipped(source: str) -> bytes:
@@ -72,44 +71,23 @@ class Esma:
 
 
 def _azurite() -> Iterator[BlobStore]:
-    binary = SERVICES.parent / "node_modules" / ".bin" / "azurite-blob"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    workdir = Path(tempfile_dir := __import__("tempfile").mkdtemp(prefix="azurite-"))
-    process = subprocess.Popen(  # noqa: S603  # the repository's own azurite
-        [
-            str(binary),
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(port),
-            "--location",
-            str(workdir),
-            "--silent",
-            "--skipApiVersionCheck",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield AzureBlobStore.from_connection_string(AZURITE.format(port=port))
-    finally:
-        process.terminate()
-        process.wait(10)
-        shutil.rmtree(tempfile_dir, ignore_errors=True)
+    if not AZURITE.exists():
+        pytest.fail(f"Azurite is not installed at {AZURITE}: run `npm ci` in {SERVICES}")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
+        process = start_azurite(port, Path(workdir))
+        try:
+            wait_http(f"http://127.0.0.1:{port}/devstoreaccount1?comp=list")
+            yield AzureBlobStore.from_connection_string(azurite_connection_string(port))
+        finally:
+            process.terminate()
+            process.wait(10)
 
 
-@pytest.fixture
-def blobs() -> Iterator[BlobStore]:
-    """Azurite when the repository's node_modules has it (started here), else memory."""
-    if (SERVICES.parent / "node_modules" / ".bin" / "azurite-blob").exists():
+@pytest.fixture(params=["azurite", "memory"])
+def blobs(request: pytest.FixtureRequest) -> Iterator[BlobStore]:
+    """Azurite (started here, as `make test-services` installs it) and the in-memory store."""
+    if request.param == "azurite":
         yield from _azurite()
     else:
         yield InMemoryBlobStore()
@@ -165,7 +143,8 @@ def test_a_day_is_listed_staged_loaded_archived_and_recorded(
 def test_a_rerun_skips_what_was_loaded_and_changes_nothing(
     tmp_path: Path, blobs: BlobStore
 ) -> None:
-    esma = Esma({GOOD: _zipped("FULINS_E_20261130_01of01.xml")})
+    content = _zipped("FULINS_E_20261130_01of01.xml")
+    esma = Esma({GOOD: content})
     job = _job(esma, blobs, tmp_path / "p.db")
     run_day(job, DAY)
     downloads = sum(1 for r in esma.requests if r.url.host == "firds.esma.europa.eu")
@@ -175,6 +154,13 @@ def test_a_rerun_skips_what_was_loaded_and_changes_nothing(
     assert [(f.file, f.status) for f in again.files] == [(GOOD, "skipped")]
     assert sum(1 for r in esma.requests if r.url.host == "firds.esma.europa.eu") == downloads
     assert SqliteInstrumentStore(tmp_path / "p.db").count() == 2
+    assert blobs.names("firds-archive") == [f"loaded/2026-11-30/{GOOD}"]
+    # The rerun is recorded too, naming the archived file's hash, with nothing written.
+    with sqlite3.connect(tmp_path / "p.db") as db:
+        recorded = db.execute("SELECT status, sha256, written FROM etl_runs ORDER BY id").fetchall()
+    sha = hashlib.sha256(content).hexdigest()
+    assert blobs.metadata("firds-archive", f"loaded/2026-11-30/{GOOD}") == {"sha256": sha}
+    assert recorded == [("loaded", sha, 2), ("skipped", sha, 0)]
 
 
 def test_the_register_is_paged() -> None:
@@ -209,3 +195,45 @@ def test_register_outage_is_transient_and_a_strange_answer_is_not() -> None:
         with pytest.raises(EsmaError) as caught:
             list_files(client, DAY, ("FULINS",))
         assert caught.value.transient is transient
+
+
+def test_a_file_job_whose_lock_is_lost_mid_run_converges_on_redelivery(tmp_path: Path) -> None:
+    """The run outlives its lock: settling fails, the job comes back, the rerun is a no-op."""
+    esma = Esma({GOOD: _zipped("FULINS_E_20261130_01of01.xml")})
+    job = _job(esma, InMemoryBlobStore(), tmp_path / "p.db")
+    bus = LocalFileBus(tmp_path / "bus.db")
+    bus.send(
+        "etl-queue",
+        file_request(
+            DAY,
+            FirdsFile(GOOD, f"https://firds.esma.europa.eu/firds/{GOOD}", "FULINS", "2026-11-30"),
+        ),
+    )
+
+    def loses_its_lock_mid_run(message: func.ServiceBusMessage) -> Verdict:
+        verdict = handle_file_request(message, job)
+        [queued] = bus.peek("etl-queue")  # the lock expires while the file loads
+        bus.abandon(replace(queued, lock_token=str(message.lock_token)))
+        return verdict
+
+    first = run_once(
+        bus, LocalTrigger("etl_queue_worker", "etl-queue", None, 3, loses_its_lock_mid_run)
+    )
+    assert isinstance(first, Complete)
+    [again] = bus.peek("etl-queue")  # settling with the lost lock failed: redelivered
+    assert again.delivery_count == 1
+
+    second = run_once(
+        bus,
+        LocalTrigger(
+            "etl_queue_worker", "etl-queue", None, 3, lambda m: handle_file_request(m, job)
+        ),
+    )
+    assert isinstance(second, Complete)
+    assert "skipped" in second.note
+    assert bus.peek("etl-queue") == []
+    assert SqliteInstrumentStore(tmp_path / "p.db").count() == 2
+    with sqlite3.connect(tmp_path / "p.db") as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM etl_runs ORDER BY id")]
+    assert statuses == ["loaded", "skipped"]
+    assert sum(1 for r in esma.requests if r.url.host == "firds.esma.europa.eu") == 1

@@ -3,24 +3,38 @@
 An order created over HTTP is risk-checked by the workers' local runner, filled through
 the simulated venue (the admin fills endpoint), settled by payments and notified through
 users-api, all via the shared local-file bus; a poison message lands in orders-queue's
-dead-letter sub-queue with its reason. Every wait is bounded; the processes are stopped.
+dead-letter sub-queue with its reason; a FIRDS file job on etl-queue is downloaded (from
+a loopback file server standing in for ESMA's), staged and archived in Azurite, loaded
+into products-api and recorded there, and a rerun changes nothing. Every wait is bounded;
+the processes are stopped.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+from azure.storage.blob import BlobServiceClient
 
 from platform_common.local_bus import LocalFileBus
 from platform_common.messaging import BusMessage
 from run_local import PORTS
-from run_platform import Platform, free_port, start_platform
+from run_platform import Platform, azurite_connection_string, free_port, start_platform
+from workers_app.esma import FirdsFile
+from workers_app.etl_day import file_request
 
 T = TypeVar("T")
 TRADER = {"X-Caller-Id": "tom", "X-Caller-Roles": "trader"}
@@ -130,3 +144,95 @@ def test_a_poison_message_is_dead_lettered_with_its_reason(running: Platform) ->
 def test_azurite_serves_blob_storage_on_loopback(running: Platform) -> None:
     answer = httpx.get(f"http://127.0.0.1:{running.blob_port}/devstoreaccount1?comp=list")
     assert answer.headers.get("server", "").startswith("Azurite-Blob/")
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIRDS = "FULINS_E_20261130_01of01.zip"
+
+
+class _Downloads(SimpleHTTPRequestHandler):
+    """Serves the directory and counts the GETs (no access log on stderr)."""
+
+    served: list[str]
+
+    def do_GET(self) -> None:
+        self.served.append(self.path)
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
+        return None
+
+
+@pytest.fixture
+def esma_files(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """ESMA's download host on loopback: one zipped fixture; yields its URL and the GETs."""
+    with zipfile.ZipFile(tmp_path / FIRDS, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(FIXTURES / "FULINS_E_20261130_01of01.xml", "FULINS_E_20261130_01of01.xml")
+    served: list[str] = []
+    handler = type("Handler", (_Downloads,), {"served": served})
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(tmp_path))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{FIRDS}", served
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_etl_job_stages_archives_loads_and_records_and_a_rerun_changes_nothing(
+    running: Platform, esma_files: tuple[str, list[str]]
+) -> None:
+    url, served = esma_files
+    bus = LocalFileBus(running.bus_path)
+    job = file_request(date(2026, 11, 30), FirdsFile(FIRDS, url, "FULINS", "2026-11-30"))
+    products = running.url("products")
+    blobs = BlobServiceClient.from_connection_string(azurite_connection_string(running.blob_port))
+    archived = f"loaded/2026-11-30/{FIRDS}"
+
+    def recorded(outcome: str) -> Callable[[], dict[str, Any] | None]:
+        def probe() -> dict[str, Any] | None:
+            running.check_alive()
+            page = http.get(
+                f"{products}/v1/etl-runs",
+                params={"file_name": FIRDS, "outcome": outcome},
+                headers=ADMIN,
+            ).json()
+            items: list[dict[str, Any]] = page["items"]
+            return items[0] if items else None
+
+        return probe
+
+    with httpx.Client(timeout=10) as http:
+        bus.send("etl-queue", job)
+        loaded = eventually(recorded("loaded"), "the ETL run record in products-api")
+        assert (loaded["records"], loaded["written"], loaded["rejected"]) == (6, 2, 3)
+        run = http.get(f"{products}/v1/etl-runs/{loaded['id']}", headers=ADMIN).json()
+        assert len(run["rejects"]) == 3
+        assert all(r["reason"] for r in run["rejects"])
+        siemens = http.get(f"{products}/v1/instruments/DE0007236101").json()
+        assert siemens["full_name"] == "Siemens AG Namens-Aktien o.N."
+
+        # The raw file was staged, then archived in Azurite (the staging container is empty).
+        def archived_blob() -> Any:
+            names = [b.name for b in blobs.get_container_client("archive").list_blobs()]
+            return names if archived in names else None
+
+        assert eventually(archived_blob, "the archived file in Azurite") == [archived]
+        assert [b.name for b in blobs.get_container_client("raw").list_blobs()] == []
+        blob = blobs.get_blob_client("archive", archived)
+        before = blob.get_blob_properties()
+        assert before.metadata == {"sha256": loaded["file_sha256"]}
+        content = blob.download_blob().readall()
+        assert zipfile.ZipFile(io.BytesIO(content)).namelist() == ["FULINS_E_20261130_01of01.xml"]
+        instruments = http.get(f"{products}/v1/instruments", headers=ADMIN).json()
+
+        # Rerun (a new job for the same file): recorded, nothing fetched, loaded or archived.
+        bus.send("etl-queue", replace(job, message_id=f"rerun-{uuid.uuid4()}"))
+        skipped = eventually(recorded("skipped"), "the rerun's record")
+        assert (skipped["written"], skipped["file_sha256"]) == (0, loaded["file_sha256"])
+        assert blob.get_blob_properties().etag == before.etag
+        assert served == [f"/{FIRDS}"]  # downloaded once, by the first run only
+        assert http.get(f"{products}/v1/instruments", headers=ADMIN).json() == instruments

@@ -16,9 +16,16 @@ import products_service.main
 from platform_common.testing import caller_headers, forwarding_transport, migrated_sqlite
 from products_service.settings import ProductsSettings
 from products_service.settings import get_settings as products_settings
-from workers_app.etl import run_file
-from workers_app.firds import FirdsRecord
-from workers_app.products_load import LOAD_PATH, ProductsInstrumentStore, load_file
+from workers_app.etl import RunReport, run_file
+from workers_app.firds import FirdsRecord, Reject
+from workers_app.products_load import (
+    LOAD_PATH,
+    RUNS_PATH,
+    ProductsInstrumentStore,
+    RecordError,
+    load_file,
+    run_record,
+)
 from workers_app.settings import WorkersSettings
 
 SERVICES_DIR = Path(__file__).resolve().parents[2]
@@ -49,10 +56,15 @@ def products(tmp_path: Path) -> Iterator[TestClient]:
 def counting(
     forward: httpx.MockTransport, fail: Callable[[int], httpx.Response | None]
 ) -> tuple[httpx.MockTransport, list[int]]:
-    """A transport that can fail the n-th request (from 0) and otherwise forwards it."""
+    """A transport that can fail the n-th batch load (from 0) and otherwise forwards.
+
+    Only batch loads are counted and failed; the run's record (RUNS_PATH) is forwarded.
+    """
     calls: list[int] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == RUNS_PATH:
+            return forward.handle_request(request)
         n = len(calls)
         calls.append(n)
         answer = fail(n)
@@ -132,7 +144,7 @@ def test_a_batch_failing_after_retries_fails_the_run_and_a_rerun_converges(
 
 def test_a_client_error_is_not_retried(tmp_path: Path) -> None:
     transport, calls = counting(
-        httpx.MockTransport(lambda _r: httpx.Response(200)),
+        httpx.MockTransport(lambda _r: httpx.Response(201)),
         lambda _n: httpx.Response(403, json={"detail": "nope"}),
     )
     report = run_file(_zip(tmp_path, f"{DAY}.xml"), store(transport), 10)
@@ -143,6 +155,8 @@ def test_a_client_error_is_not_retried(tmp_path: Path) -> None:
 
 def test_records_products_refuses_become_rejects_at_their_file_position(tmp_path: Path) -> None:
     def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == RUNS_PATH:
+            return httpx.Response(201)
         assert request.url.path == LOAD_PATH
         rejected = [{"index": 1, "isin": "US0378331005", "reason": "full_name: control character"}]
         return httpx.Response(
@@ -160,6 +174,7 @@ def test_first_venue_wins_across_batches() -> None:
     sent: list[list[str]] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == LOAD_PATH
         items = json.loads(request.content)["items"]
         sent.append([i["venue_mic"] for i in items])
         counts = {"received": len(items), "created": len(items), "updated": 0, "unchanged": 0}
@@ -171,3 +186,80 @@ def test_first_venue_wins_across_batches() -> None:
         assert target.upsert("sha", [first]).written == 1
         assert target.upsert("sha", [replace(first, venue_mic="XGAT")]).written == 0
     assert sent == [["XETR"]]
+
+
+ADMIN = caller_headers("ops-admin", "admin")
+
+
+def runs(products: TestClient, **params: str) -> list[dict[str, object]]:
+    page = products.get("/v1/etl-runs", params=params, headers=ADMIN)
+    assert page.status_code == 200, page.text
+    items: list[dict[str, object]] = page.json()["items"]
+    return items
+
+
+def test_each_run_is_recorded_by_products_api_and_a_rerun_records_no_change(
+    tmp_path: Path, products: TestClient
+) -> None:
+    settings = WorkersSettings(etl_load_batch_size=2)
+    path = _zip(tmp_path, f"{DAY}.xml")
+
+    first = load_file(path, settings, forwarding_transport(products))
+    again = load_file(path, settings, forwarding_transport(products))
+
+    recorded = {r["id"]: r for r in runs(products, file_name=path.name)}
+    assert set(recorded) == {first.run_id, again.run_id}
+    one, two = recorded[first.run_id], recorded[again.run_id]
+    assert (one["outcome"], one["records"], one["written"], one["rejected"]) == (
+        "loaded",
+        6,
+        2,
+        3,
+    )
+    assert (two["outcome"], two["written"]) == ("loaded", 0)
+    assert one["file_sha256"] == two["file_sha256"] == first.sha256
+    detail = products.get(f"/v1/etl-runs/{first.run_id}", headers=ADMIN).json()
+    assert len(detail["rejects"]) == 3
+    assert all(r["reason"] for r in detail["rejects"])
+    assert detail["duration_ms"] >= 0
+
+
+def test_a_malformed_file_is_recorded_rejected_with_its_reason_and_writes_nothing(
+    tmp_path: Path, products: TestClient
+) -> None:
+    path = _zip(tmp_path, "FULINS_E_20261130_truncated.xml")
+    report = load_file(path, WorkersSettings(), forwarding_transport(products))
+
+    (recorded,) = runs(products, outcome="rejected")
+    assert recorded["id"] == report.run_id
+    assert "not well-formed XML" in str(recorded["error"])
+    assert (recorded["written"], recorded["batches"]) == (0, 0)
+    # What was read before the fault is counted: two complete records.
+    assert (recorded["records"], report.records) == (2, 2)
+    assert products.get("/v1/instruments", headers=ADMIN).json()["total"] == 0
+
+
+def test_a_record_products_api_cannot_take_fails_the_delivery(tmp_path: Path) -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == RUNS_PATH:
+            return httpx.Response(503)
+        counts = {"received": 2, "created": 2, "updated": 0, "unchanged": 0, "rejected": []}
+        return httpx.Response(200, json=counts)
+
+    with pytest.raises(RecordError, match="not recorded after retries"):
+        run_file(_zip(tmp_path, f"{DAY}.xml"), store(httpx.MockTransport(handle)), 10)
+
+
+def test_a_run_record_stays_under_products_body_limit(tmp_path: Path, products: TestClient) -> None:
+    report = RunReport(file="FULINS_E_20261130_01of01.zip", sha256="0" * 64, status="loaded")
+    report.records = report.rejected = 1000
+    report.rejects = [Reject(n, "X" * 64, f"reason {n} " + "r" * 990) for n in range(1000)]
+    report.finished_at = report.started_at
+
+    body = run_record(report)
+
+    assert 0 < len(body["rejects"]) < 1000
+    assert len(json.dumps(body)) < ProductsSettings().max_request_body_bytes
+    answer = products.post(RUNS_PATH, json=body, headers=WORKERS)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["rejected"] == 1000

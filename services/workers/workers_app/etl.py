@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -64,8 +66,10 @@ class RunReport:
     """What a run did, as recorded for operators."""
 
     file: str
-    sha256: str
+    sha256: str | None
+    """None only for a skipped run whose archived copy carries no hash."""
     status: str = "running"
+    """running, then loaded | rejected | failed (run_file) or skipped (etl_day)"""
     records: int = 0
     valid: int = 0
     written: int = 0
@@ -76,6 +80,10 @@ class RunReport:
     batches: int = 0
     """Batches that landed (all of them when loaded)."""
     seconds: float = 0.0
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """Unique per run: products-api records a run once however often it is reported."""
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
 
 
 def file_sha256(path: Path) -> str:
@@ -106,16 +114,20 @@ def _reject(report: RunReport, reject: Reject) -> None:
 def run_file(path: Path, store: InstrumentStore, batch_size: int = 5000) -> RunReport:
     """Validate and load one zipped FIRDS file; the report (also recorded) says what happened."""
     started = time.perf_counter()
-    report = RunReport(file=path.name, sha256=file_sha256(path))
+    sha256 = file_sha256(path)
+    report = RunReport(file=path.name, sha256=sha256)
     try:
         if not store.atomic:
-            # Batches cannot be rolled back: prove the whole file well-formed first.
-            for _ in _valid(path, RunReport(file=path.name, sha256=report.sha256)):
+            # Batches cannot be rolled back: prove the whole file well-formed first (a bad
+            # file's report keeps what was read up to the fault), then count again as loaded.
+            for _ in _valid(path, report):
                 pass
+            report.records = report.valid = report.rejected = 0
+            report.rejects.clear()
         with store.transaction():
             for batch in batched(_valid(path, report), batch_size):
                 records = [record for _, record in batch]
-                result = store.upsert(report.sha256, records)
+                result = store.upsert(sha256, records)
                 report.written += result.written
                 report.batches += 1
                 for index, reason in result.rejects:
@@ -129,6 +141,7 @@ def run_file(path: Path, store: InstrumentStore, batch_size: int = 5000) -> RunR
     else:
         report.status = "loaded"
     report.seconds = time.perf_counter() - started
+    report.finished_at = datetime.now(UTC)
     store.record_run(report)
     return report
 
@@ -157,7 +170,7 @@ class SqliteInstrumentStore:
             CREATE TABLE IF NOT EXISTS etl_runs (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 file TEXT NOT NULL,
-                sha256 TEXT NOT NULL,
+                sha256 TEXT,
                 status TEXT NOT NULL,
                 records INTEGER NOT NULL,
                 written INTEGER NOT NULL,

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import azure.functions as func
 import httpx
@@ -27,7 +28,7 @@ import httpx
 from platform_common.messaging import BusMessage, MessageBus
 from workers_app.calls import derived_message_id
 from workers_app.esma import FILE_NAME, EsmaError, FirdsFile, download, list_files
-from workers_app.etl import InstrumentStore, RunReport, run_file
+from workers_app.etl import InstrumentStore, RunReport, file_sha256, run_file
 from workers_app.settlement import (
     MALFORMED,
     UNPROCESSABLE,
@@ -40,8 +41,11 @@ from workers_app.settlement import (
 from workers_app.staging import BlobStore
 
 FILE_REQUEST = "FirdsFileRequested"
+# Blob metadata of a staged and archived file: its SHA-256, so a skipped rerun names it.
+SHA256_METADATA = "sha256"
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -109,17 +113,18 @@ def run_day(job: EtlJob, day: date) -> DayReport:
 def _run_one(job: EtlJob, day: date, file: FirdsFile) -> FileOutcome:
     loaded = archive_name(day, file.name, "loaded")
     if job.blobs.exists(job.archive_container, loaded):
-        return FileOutcome(file.name, "skipped", loaded)
+        # Loaded before: not fetched again, but the rerun is recorded (it changed nothing).
+        sha256 = job.blobs.metadata(job.archive_container, loaded).get(SHA256_METADATA)
+        skipped = RunReport(file=file.name, sha256=sha256, status="skipped")
+        skipped.finished_at = skipped.started_at
+        _with_store(job, lambda store: store.record_run(skipped))
+        return FileOutcome(file.name, "skipped", loaded, skipped)
     with tempfile.TemporaryDirectory(prefix="firds-") as work:
         local = download(job.esma, file, Path(work) / file.name, job.max_file_bytes)
-        job.blobs.upload(job.staging_container, file.name, local)
-        store = job.store()
-        try:
-            result = run_file(local, store, job.batch_size)
-        finally:
-            close = getattr(store, "close", None)
-            if callable(close):
-                close()
+        job.blobs.upload(
+            job.staging_container, file.name, local, {SHA256_METADATA: file_sha256(local)}
+        )
+        result = _with_store(job, lambda store: run_file(local, store, job.batch_size))
     archived = archive_name(day, file.name, result.status)
     job.blobs.move(job.staging_container, file.name, job.archive_container, archived)
     logger.info(
@@ -134,6 +139,17 @@ def _run_one(job: EtlJob, day: date, file: FirdsFile) -> FileOutcome:
         },
     )
     return FileOutcome(file.name, result.status, archived, result)
+
+
+def _with_store(job: EtlJob, use: Callable[[InstrumentStore], T]) -> T:
+    """A fresh store for one file's work, closed afterwards (it may hold a client)."""
+    store = job.store()
+    try:
+        return use(store)
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
 
 
 def file_request(day: date, file: FirdsFile) -> BusMessage:

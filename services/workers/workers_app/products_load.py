@@ -6,16 +6,20 @@ if it had landed, the repeat answers `unchanged`. A 409 (another batch created o
 ISINs concurrently) is retried the same way. Any other 4xx means the batch itself is wrong
 and ends the run. Within one run an instrument's first venue wins: ISINs already sent are
 kept in a temporary on-disk SQLite set, so memory stays flat however large the file.
+When the run ends it is recorded with products-api (`POST /internal/v1/etl-runs`: counts,
+rejects with reasons, duration, file name and hash, outcome), which keeps it for operators
+(`GET /v1/etl-runs`); the run's UUID makes a retried report land once.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +32,15 @@ from tenacity import (
 )
 
 from workers_app.calls import TRANSIENT_STATUSES, service_client
-from workers_app.etl import LoadError, RunReport, Upserted, run_file
+from workers_app.etl import REJECTS_KEPT, LoadError, RunReport, Upserted, run_file
 from workers_app.firds import FirdsRecord
 from workers_app.settings import WorkersSettings
 
 LOAD_PATH = "/internal/v1/instruments:batch"
+RUNS_PATH = "/internal/v1/etl-runs"
+# products-api refuses bodies over MAX_REQUEST_BODY_BYTES (1 MiB by default): a run record's
+# rejects stay well under it, however long their reasons.
+REJECTS_BUDGET_BYTES = 512 * 1024
 # A repeat of an idempotent batch is safe; a racing create (409) is settled by sending again.
 _RETRIED_STATUSES = TRANSIENT_STATUSES | {409}
 logger = logging.getLogger(__name__)
@@ -118,11 +126,75 @@ class ProductsInstrumentStore:
         return body
 
     def record_run(self, report: RunReport) -> None:
-        """The run, as one structured log record (Application Insights traces in Azure)."""
-        summary = {k: v for k, v in asdict(report).items() if k != "rejects"}
-        summary["rejects"] = [asdict(r) for r in report.rejects[:20]]
-        level = logging.INFO if report.status == "loaded" else logging.WARNING
+        """Record the run with products-api (retried like a batch: the run id makes it once)."""
+        body = run_record(report)
+        try:
+            self._retrying(self._post_run, body)
+        except _TransientLoadError as exc:
+            raise RecordError(f"run {report.run_id} not recorded after retries: {exc}") from exc
+        level = logging.INFO if report.status in ("loaded", "skipped") else logging.WARNING
+        summary = {k: v for k, v in body.items() if k != "rejects"}
         logger.log(level, "ETL run %s: %s", report.status, report.file, extra={"run": summary})
+
+    def _post_run(self, body: dict[str, Any]) -> None:
+        try:
+            response = self._client.post(RUNS_PATH, json=body)
+        except httpx.TransportError as exc:
+            raise _TransientLoadError(f"POST {RUNS_PATH}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code in TRANSIENT_STATUSES:
+            raise _TransientLoadError(f"POST {RUNS_PATH} -> {response.status_code}")
+        if response.status_code not in (200, 201):
+            raise RecordError(f"POST {RUNS_PATH} -> {response.status_code}: {response.text[:300]}")
+
+
+class RecordError(RuntimeError):
+    """products-api did not record the run; the delivery is retried (loads are idempotent)."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _text(value: str, limit: int) -> str:
+    """Free text as products-api stores it: no control characters, at most `limit` long."""
+    return _CONTROL.sub("?", value)[:limit]
+
+
+def run_record(report: RunReport) -> dict[str, Any]:
+    """The run as products-api's `POST /internal/v1/etl-runs` takes it."""
+    finished = report.finished_at or report.started_at
+    return {
+        "id": report.run_id,
+        "file_name": report.file,
+        "file_sha256": report.sha256,
+        "outcome": report.status,
+        "records": report.records,
+        "valid": report.valid,
+        "written": report.written,
+        "rejected": report.rejected,
+        "batches": report.batches,
+        "error": _text(report.error, 2000) if report.error else None,
+        "duration_ms": round(report.seconds * 1000),
+        "started_at": report.started_at.isoformat(),
+        "finished_at": max(finished, report.started_at).isoformat(),
+        "rejects": _rejects_within_budget(report),
+    }
+
+
+def _rejects_within_budget(report: RunReport) -> list[dict[str, Any]]:
+    """The kept rejects, as many as fit REJECTS_BUDGET_BYTES (`rejected` counts them all)."""
+    kept: list[dict[str, Any]] = []
+    size = 0
+    for reject in report.rejects[:REJECTS_KEPT]:
+        item = {
+            "position": reject.position,
+            "isin": _text(reject.isin, 64) if reject.isin else None,
+            "reason": _text(reject.reason, 1000) or "rejected",
+        }
+        size += len(json.dumps(item)) + 2
+        if size > REJECTS_BUDGET_BYTES:
+            break
+        kept.append(item)
+    return kept
 
 
 def _item(record: FirdsRecord) -> dict[str, str]:

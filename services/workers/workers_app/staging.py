@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,14 +18,18 @@ if TYPE_CHECKING:
 
 
 class BlobStore(Protocol):
-    def upload(self, container: str, name: str, source: Path) -> None:
-        """Store the file under `name` (replacing a blob of that name)."""
+    def upload(
+        self, container: str, name: str, source: Path, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        """Store the file under `name` (replacing a blob of that name) with its metadata."""
         ...
 
     def exists(self, container: str, name: str) -> bool: ...
 
+    def metadata(self, container: str, name: str) -> dict[str, str]: ...
+
     def move(self, container: str, name: str, to_container: str, to_name: str) -> None:
-        """Copy the blob, then delete the original (a blob store has no rename)."""
+        """Copy the blob and its metadata, then delete the original (no rename in blobs)."""
         ...
 
     def names(self, container: str, prefix: str = "") -> list[str]: ...
@@ -35,18 +40,26 @@ class InMemoryBlobStore:
 
     def __init__(self) -> None:
         self.blobs: dict[tuple[str, str], bytes] = {}
+        self.meta: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
 
-    def upload(self, container: str, name: str, source: Path) -> None:
+    def upload(
+        self, container: str, name: str, source: Path, metadata: Mapping[str, str] | None = None
+    ) -> None:
         with self._lock:
             self.blobs[(container, name)] = source.read_bytes()
+            self.meta[(container, name)] = dict(metadata or {})
 
     def exists(self, container: str, name: str) -> bool:
         return (container, name) in self.blobs
 
+    def metadata(self, container: str, name: str) -> dict[str, str]:
+        return dict(self.meta[(container, name)])
+
     def move(self, container: str, name: str, to_container: str, to_name: str) -> None:
         with self._lock:
             self.blobs[(to_container, to_name)] = self.blobs.pop((container, name))
+            self.meta[(to_container, to_name)] = self.meta.pop((container, name))
 
     def names(self, container: str, prefix: str = "") -> list[str]:
         return sorted(n for c, n in self.blobs if c == container and n.startswith(prefix))
@@ -84,13 +97,21 @@ class AzureBlobStore:
         with contextlib.suppress(ResourceExistsError):
             self._service.create_container(container)
 
-    def upload(self, container: str, name: str, source: Path) -> None:
+    def upload(
+        self, container: str, name: str, source: Path, metadata: Mapping[str, str] | None = None
+    ) -> None:
         self._container(container)
         with source.open("rb") as handle:
-            self._service.get_blob_client(container, name).upload_blob(handle, overwrite=True)
+            self._service.get_blob_client(container, name).upload_blob(
+                handle, overwrite=True, metadata=dict(metadata or {})
+            )
 
     def exists(self, container: str, name: str) -> bool:
         return bool(self._service.get_blob_client(container, name).exists())
+
+    def metadata(self, container: str, name: str) -> dict[str, str]:
+        properties = self._service.get_blob_client(container, name).get_blob_properties()
+        return dict(properties.metadata or {})
 
     def move(self, container: str, name: str, to_container: str, to_name: str) -> None:
         # Streamed through the worker: a server-side copy would need the source authorised
@@ -98,7 +119,10 @@ class AzureBlobStore:
         self._container(to_container)
         source = self._service.get_blob_client(container, name)
         target = self._service.get_blob_client(to_container, to_name)
-        target.upload_blob(source.download_blob().chunks(), overwrite=True)
+        download = source.download_blob()
+        target.upload_blob(
+            download.chunks(), overwrite=True, metadata=dict(download.properties.metadata or {})
+        )
         source.delete_blob()
 
     def names(self, container: str, prefix: str = "") -> list[str]:
