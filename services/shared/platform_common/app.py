@@ -46,6 +46,10 @@ ReadinessProbe = Callable[..., Callable[[], bool]]
 # publishing latency let one pass (and one commit) carry many requests' events under load.
 OUTBOX_LINGER_SECONDS = 0.005
 
+# OpenAPI extension on operations the API gateway must not publish (health probes, the
+# authenticate endpoint): its importer removes them from the API it creates.
+INTERNAL_OPERATION: dict[str, Any] = {"x-internal": True}
+
 
 @dataclass(frozen=True)
 class OutboxConfig:
@@ -121,9 +125,11 @@ def health_router(
     probes: Mapping[str, ReadinessProbe],
 ) -> APIRouter:
     """Liveness says the process serves; readiness names each required dependency that is down."""
+    # `x-internal`: probes answer the platform, not API clients; the gateway's importer drops
+    # operations carrying it.
     router = APIRouter(prefix="/health", tags=["health"])
 
-    @router.get("/live", summary="Liveness probe")
+    @router.get("/live", summary="Liveness probe", openapi_extra=INTERNAL_OPERATION)
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -170,6 +176,7 @@ def health_router(
         ready,
         methods=["GET"],
         summary="Readiness probe",
+        openapi_extra=INTERNAL_OPERATION,
         responses={
             503: {"description": "A required dependency is unavailable (see `unavailable`)"}
         },
