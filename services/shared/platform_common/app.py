@@ -19,6 +19,7 @@ from sqlalchemy import Table
 from starlette.concurrency import run_in_threadpool
 
 from platform_common.body_limit import BodySizeLimitMiddleware
+from platform_common.correlation import CorrelationIdMiddleware
 from platform_common.db import EngineRegistry, database_is_ready
 from platform_common.errors import (
     BAD_HEADER_DESCRIPTION,
@@ -275,6 +276,8 @@ def create_service_app(
         BodySizeLimitMiddleware,
         limit=lambda: resolve_settings(app, get_settings).max_request_body_bytes,
     )
+    # Added last, so outermost: even a 413 or an unhandled error's 500 carries the id.
+    app.add_middleware(CorrelationIdMiddleware)
     app.include_router(
         health_router(get_settings, checks_bus=outbox is not None, probes=readiness or {})
     )
