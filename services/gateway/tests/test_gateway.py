@@ -6,10 +6,13 @@ import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from local_gateway.limits import FixedWindowLimiter, Verdict, VerdictCache
@@ -252,3 +255,48 @@ def test_environment_variables_configure_it(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.keys() == {"a", "b"}
     assert settings.backends()["orders"] == "http://127.0.0.1:9002"
     assert settings.cors_origins == ("http://localhost:5173",)
+
+
+_HEADER_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=0, max_size=80
+)
+
+
+@pytest.fixture
+def shared_gateway(gateway_for: Callable[..., TestClient]) -> TestClient:
+    return gateway_for(backend_settings(rate_limit_calls=1_000_000))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    authorization=_HEADER_TEXT,
+    key=st.sampled_from([KEY, "", "wrong"]),
+    correlation=_HEADER_TEXT,
+    service=st.sampled_from(["orders", "users", "nothing", "%ZZ", ""]),
+    rest=st.text(min_size=0, max_size=20).map(quote),
+    method=st.sampled_from(["GET", "POST", "DELETE", "PATCH"]),
+)
+def test_client_input_never_gets_a_5xx(
+    shared_gateway: TestClient,
+    *,
+    authorization: str,
+    key: str,
+    correlation: str,
+    service: str,
+    rest: str,
+    method: str,
+) -> None:
+    headers = {
+        "Authorization": authorization,
+        "Ocp-Apim-Subscription-Key": key,
+        "X-Correlation-Id": correlation,
+    }
+    answer = shared_gateway.request(method, f"/{service}/{rest}", headers=headers)
+    assert answer.status_code < 500, answer.text
+    assert answer.headers["x-correlation-id"]
