@@ -224,8 +224,13 @@ async def _forward(request: Request, service: str, verdict: Verdict) -> Response
         for name, value in answer.headers.raw
         if name.decode("latin-1").lower() not in _NOT_RETURNED
     ]
+    # A HEAD answer has no body but states the length a GET would have: keep the backend's.
+    length = answer.headers.get("content-length") if request.method == "HEAD" else None
     response = Response(content=answer.content, status_code=answer.status_code)
-    response.raw_headers = [*headers, (b"content-length", str(len(answer.content)).encode())]
+    response.raw_headers = [
+        *headers,
+        (b"content-length", (length or str(len(answer.content))).encode()),
+    ]
     return response
 
 

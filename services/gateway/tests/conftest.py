@@ -36,7 +36,7 @@ class Echo:
     def app(self) -> FastAPI:
         echo = FastAPI()
 
-        @echo.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+        @echo.api_route("/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
         async def answer(request: Request, path: str) -> dict[str, Any]:
             del path
             raw_path: bytes = request.scope["raw_path"]

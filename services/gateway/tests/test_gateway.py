@@ -202,6 +202,16 @@ def test_percent_encoding_and_bodies_reach_the_backend_as_sent(
     assert seen["headers"]["content-type"] == "application/json"
 
 
+def test_head_keeps_the_backends_length(gateway_for: Callable[..., TestClient]) -> None:
+    gateway = gateway_for()
+    got = gateway.get("/orders/v1/orders", headers=TOM_HEADERS)
+    head = gateway.head("/orders/v1/orders", headers=TOM_HEADERS)
+    assert head.status_code == 200
+    assert head.content == b""
+    # The echo backend's body names the method: "HEAD" is one character longer than "GET".
+    assert int(head.headers["content-length"]) == len(got.content) + 1
+
+
 def test_cors_preflight_for_the_spa_origin_only(gateway_for: Callable[..., TestClient]) -> None:
     gateway = gateway_for(backend_settings(cors_origins="http://127.0.0.1:5173"))
     preflight = {

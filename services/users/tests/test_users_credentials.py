@@ -277,6 +277,13 @@ def test_user_changes_own_password_with_the_current_one(gateway: TestClient) -> 
         "/v1/me/password", json={"current_password": TOM_PASSWORD, "new_password": new}, headers=tom
     )
     assert changed.status_code == 204, changed.text
+    own_email = gateway.put(
+        "/v1/me/password",
+        json={"current_password": new, "new_password": "tom@example.com"},
+        headers=tom,
+    )
+    assert own_email.status_code == 422
+    assert own_email.json()["errors"][0]["loc"] == ["body", "new_password"]
     old = {"username": "tom@example.com", "password": TOM_PASSWORD}
     assert gateway.post("/internal/v1/authenticate", json=old).status_code == 401
     fresh = {"username": "tom@example.com", "password": new}

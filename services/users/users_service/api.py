@@ -250,14 +250,14 @@ def record_notification(
     return NotificationOut.model_validate(notification)
 
 
-def _refuse_email_as_password(user: User, password: str) -> None:
+def _refuse_email_as_password(user: User, password: str, field: str) -> None:
     if password.strip().lower() == user.email_key:
         raise ProblemError(
             422,
             "Password rejected",
             "The password must not be the account's e-mail address; choose 12-128 "
             "characters of something else (a passphrase works well).",
-            errors=[{"loc": ["body", "password"], "msg": "equals the e-mail", "type": "policy"}],
+            errors=[{"loc": ["body", field], "msg": "equals the e-mail", "type": "policy"}],
         )
 
 
@@ -277,7 +277,7 @@ def set_password(
     user = session.get(User, user_id)
     if user is None:
         raise ProblemError(404, "User not found", f"No user {user_id}.")
-    _refuse_email_as_password(user, body.password)
+    _refuse_email_as_password(user, body.password, "password")
     user.password_hash = passwords_for(settings).hash(body.password)
     user.updated_at = datetime.now(UTC)
     session.commit()
@@ -300,7 +300,7 @@ def change_my_password(
         raise ProblemError(
             403, "Current password is wrong", "current_password does not match this account."
         )
-    _refuse_email_as_password(user, body.new_password)
+    _refuse_email_as_password(user, body.new_password, "new_password")
     user.password_hash = passwords.hash(body.new_password)
     user.updated_at = datetime.now(UTC)
     session.commit()
