@@ -188,11 +188,13 @@ def _upstream_headers(request: Request, verdict: Verdict) -> list[tuple[bytes, b
     return headers
 
 
-def _upstream_target(request: Request, service: str, base: str) -> str:
+def _upstream_target(request: Request, base: str) -> str:
     """The backend URL: the path after `/<service>` and the query, both as the client
     encoded them, less the subscription key (API Management strips it too)."""
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
-    rest = raw_path.decode("latin-1")[len(service) + 1 :] or "/"
+    # Cut at the second slash of the raw path: the prefix may itself be percent-encoded.
+    parts = raw_path.decode("latin-1").split("/", 2)
+    rest = "/" + (parts[2] if len(parts) > 2 else "")
     query = "&".join(
         part
         for part in request.scope.get("query_string", b"").decode("latin-1").split("&")
@@ -205,7 +207,7 @@ async def _forward(request: Request, service: str, verdict: Verdict) -> Response
     app: FastAPI = request.app
     settings: GatewaySettings = app.state.settings
     client: httpx.AsyncClient = app.state.client
-    target = _upstream_target(request, service, settings.backends()[service])
+    target = _upstream_target(request, settings.backends()[service])
     try:
         answer = await client.request(
             request.method,

@@ -200,6 +200,9 @@ def test_percent_encoding_and_bodies_reach_the_backend_as_sent(
     assert seen["path"] == "/v1/orders/a%2Fb?note=caf%C3%A9&x=1"
     assert seen["body"] == '{"quantity": "10"}'
     assert seen["headers"]["content-type"] == "application/json"
+    platform.echo.received.clear()
+    assert gateway.get("/%6Frders/v1/orders", headers=TOM_HEADERS).status_code == 200
+    assert platform.echo.received[0]["path"] == "/v1/orders"
 
 
 def test_head_keeps_the_backends_length(gateway_for: Callable[..., TestClient]) -> None:
