@@ -7,7 +7,7 @@ from typing import Self
 from pydantic import model_validator
 
 from config.base import Environment, _Model
-from config.compute import FunctionsSettings
+from config.compute import ContainerAppsSettings, FunctionsSettings
 from config.data import MIRRORS_PROD, DatabaseSettings, EtlSettings
 from config.network import NetworkSettings
 from config.protection import MonitoringSettings, SecuritySettings
@@ -36,6 +36,7 @@ class EnvironmentSettings(_Model):
     database: DatabaseSettings
     etl: EtlSettings
     functions: FunctionsSettings = FunctionsSettings()
+    container_apps: ContainerAppsSettings = ContainerAppsSettings()
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -89,6 +90,23 @@ def _functions_rejections(s: EnvironmentSettings) -> list[str]:
     return out
 
 
+def _container_apps_rejections(s: EnvironmentSettings) -> list[str]:
+    """Every service reads SQL in Azure, and orders and payments publish to Service Bus
+    (services/settings-manifest.json: required_in_azure), so they refuse to start without."""
+    features = s.features
+    if not features.enable_container_apps:
+        return []
+    return [
+        f"features.enableContainerApps = true with features.{flag} = false: the services "
+        f"refuse to start in Azure without {what}; allowed: {flag} = true"
+        for flag, on, what in (
+            ("enableSqlDatabase", features.enable_sql_database, "their SQL database"),
+            ("enableServiceBus", features.enable_service_bus, "Service Bus (orders, payments)"),
+        )
+        if not on
+    ]
+
+
 def _azure_rejections(s: EnvironmentSettings) -> list[str]:
     out: list[str] = []
     skus, features, security = s.skus, s.features, s.security
@@ -116,6 +134,7 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
             "security.enablePrivateEndpoints: ACR private endpoints need Premium; allowed: Premium"
         )
     out += _functions_rejections(s)
+    out += _container_apps_rejections(s)
     if features.enable_api_management and features.enable_container_apps:
         reachable = APIM_INJECTED_SKUS | APIM_INTEGRATED_SKUS
         if skus.api_management not in reachable:

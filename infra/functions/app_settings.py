@@ -72,13 +72,17 @@ LOCAL_ONLY_SETTINGS = frozenset(
 # at OpenFIGI's anonymous rate limit.
 OPTIONAL_SECRET_SETTINGS = frozenset({"OPENFIGI_API_KEY"})
 
+# The caller id the workers send as X-Caller-Id; users-api and products-api admit it alone
+# for notifications and batch loads (infra/microservices/services.py sets it there too).
+WORKERS_CALLER_ID = "svc-workers"
+
 # The workers' own tunables, set explicitly so the stack, not a code default, decides them.
 # Rate limits are the providers' published ones (see services/workers/README section).
 WORKER_TUNABLES: dict[str, str] = {
     "HTTP_TIMEOUT_SECONDS": "10",
     "LOG_LEVEL": "INFO",
     "RISK_PRICE_COLLAR_PERCENT": "10",
-    "WORKERS_CALLER_ID": "svc-workers",
+    "WORKERS_CALLER_ID": WORKERS_CALLER_ID,
     "MESSAGING_MODE": "servicebus",
     # ETL: ESMA's FIRDS register, one FULINS day at 07:30 UTC, loaded into products-api.
     "ESMA_REGISTER_BASE_URL": "https://registers.esma.europa.eu",
