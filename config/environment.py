@@ -98,7 +98,8 @@ def _container_apps_rejections(s: EnvironmentSettings) -> list[str]:
         return []
     return [
         f"features.enableContainerApps = true with features.{flag} = false: the services "
-        f"refuse to start in Azure without {what}; allowed: {flag} = true"
+        f"refuse to start in Azure without {what}; allowed: features.{flag} = true, or "
+        "features.enableContainerApps = false"
         for flag, on, what in (
             ("enableSqlDatabase", features.enable_sql_database, "their SQL database"),
             ("enableServiceBus", features.enable_service_bus, "Service Bus (orders, payments)"),

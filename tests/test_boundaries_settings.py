@@ -282,8 +282,13 @@ def test_basic_service_bus_is_fine_when_service_bus_is_off() -> None:
         _env(
             "dev",
             skus={"service_bus": "Basic"},
-            # The workers are Service Bus-triggered: no Functions without Service Bus.
-            features={"enable_service_bus": False, "enable_functions": False},
+            # The workers are Service Bus-triggered and orders and payments publish to it:
+            # neither Functions nor Container Apps without Service Bus.
+            features={
+                "enable_service_bus": False,
+                "enable_functions": False,
+                "enable_container_apps": False,
+            },
         )
     )
     _rejected(_env("dev", skus={"service_bus": "Basic"}), "skus.serviceBus = Basic")
