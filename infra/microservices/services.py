@@ -33,7 +33,9 @@ class BusConsumer:
         if (self.queue is None) == (self.topic is None):
             raise ValueError("a Service Bus consumer names a queue, or a topic, not both")
         if (self.topic is None) != (self.subscription is None):
-            raise ValueError("a topic consumer needs its subscription, and only a topic has one")
+            raise ValueError(
+                "a Service Bus topic consumer needs its subscription, and only a topic has one"
+            )
 
 
 @dataclass(frozen=True)
