@@ -82,6 +82,12 @@ def _functions_rejections(s: EnvironmentSettings) -> list[str]:
             "skus.functionsPlan = ElasticPremium: infra/functions deploys the workers on Flex "
             "Consumption only (functionAppConfig, OneDeploy); allowed: FlexConsumption"
         )
+    if features.enable_functions and not features.enable_container_apps:
+        out.append(
+            "features.enableFunctions = true with features.enableContainerApps = false: the "
+            "workers load into products-api and call orders-, payments- and users-api, which "
+            "run as Container Apps; allowed: enableContainerApps = true"
+        )
     if features.enable_functions and not features.enable_service_bus:
         out.append(
             "features.enableFunctions = true with features.enableServiceBus = false: every "

@@ -469,7 +469,7 @@ def test_servicebus_scale_rule_authenticates_with_the_identity() -> None:
     [{}, {"queue": "q", "topic": "t"}, {"topic": "t"}, {"queue": "q", "subscription": "s"}],
 )
 def test_a_bus_consumer_names_one_entity(kwargs: dict[str, str]) -> None:
-    with pytest.raises(ValueError, match="Service Bus (topic )?consumer"):
+    with pytest.raises(ValueError, match=r"Service Bus (topic )?consumer"):
         BusConsumer(**kwargs)
 
 
@@ -519,6 +519,10 @@ def test_the_policy_pack_knows_the_bootstrap_image() -> None:
         (
             {"features": {"enableSqlDatabase": False}},
             "features.enableSqlDatabase = false: the services refuse to start",
+        ),
+        (
+            {"features": {"enableContainerApps": False}},
+            "enableFunctions = true with features.enableContainerApps = false",
         ),
     ],
 )

@@ -56,7 +56,8 @@ DEPRECATED_ON_FLEX = frozenset(
 # https://learn.microsoft.com/azure/azure-functions/configure-monitoring#enable-microsoft-entra-authentication
 HOST_PLATFORM_SETTINGS = frozenset({"APPLICATIONINSIGHTS_AUTHENTICATION_STRING"})
 
-# The service URLs come from the microservices layer (internal Container Apps FQDNs).
+# The service URLs the workers read: the microservices layer's `urls` (internal Container
+# Apps FQDNs), passed in by the composition root.
 SERVICE_URL_SETTINGS = frozenset(
     {"ORDERS_API_BASE_URL", "PAYMENTS_API_BASE_URL", "PRODUCTS_API_BASE_URL", "USERS_API_BASE_URL"}
 )
