@@ -9,6 +9,7 @@ from infra.database import Database, DatabaseArgs, SqlAdmin
 from infra.etl import Etl, EtlArgs
 from infra.functions import Functions, FunctionsArgs
 from infra.messaging import Messaging, MessagingArgs
+from infra.microservices import Microservices, MicroservicesArgs, base_url_setting
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
 from infra.redis import Redis, RedisArgs
@@ -172,8 +173,38 @@ if env.features.enable_container_apps:
         ),
     )
 
-# 10. Functions: the workers on Flex Consumption (code follows by OneDeploy:
-#    scripts/deploy_functions.py). The settings validator requires Service Bus with them.
+# 10. Microservices: the internal Container Apps environment, its private DNS zone, and the
+#     four services, each set from the layers above. The settings validator requires SQL and
+#     Service Bus with them (the services refuse to start in Azure without).
+microservices = None
+if registry is not None and database is not None and messaging is not None:
+    microservices = Microservices(
+        "microservices",
+        MicroservicesArgs(
+            placement=place,
+            identities=security.identities,
+            subnet_id=networking.subnet_ids[SubnetName.APP],
+            vnet_id=networking.vnet_id,
+            workspace_id=observability.workspace_id,
+            alert_context=observability.alert_context,
+            registry_server=registry.login_server,
+            images=registry.images,
+            pull_grants=registry.pull_grants,
+            app_insights_connection_string=observability.app_insights_connection_string,
+            sql_server_fqdn=database.server_fqdn,
+            sql_database_name=database.database_name,
+            servicebus_namespace=messaging.fully_qualified_namespace,
+            servicebus_namespace_name=messaging.namespace_name,
+            servicebus_settings=messaging.app_settings,
+            secret_uris=security.secret_uris,
+        ),
+    )
+    pulumi.export("microservice_urls", microservices.urls)
+    pulumi.export("container_apps_default_domain", microservices.default_domain)
+    pulumi.export("container_apps_static_ip", microservices.static_ip)
+
+# 11. Functions: the workers on Flex Consumption (code follows by OneDeploy:
+#     scripts/deploy_functions.py). The settings validator requires Service Bus with them.
 functions = None
 if env.features.enable_functions and messaging is not None:
     functions = Functions(
@@ -190,6 +221,12 @@ if env.features.enable_functions and messaging is not None:
             servicebus_namespace=messaging.fully_qualified_namespace,
             servicebus_settings=messaging.app_settings,
             staging_blob_account_url=etl.blob_endpoint,
+            # The workers call the services at their internal Container Apps URLs.
+            service_base_urls=(
+                {base_url_setting(s): url for s, url in microservices.urls.items()}
+                if microservices is not None
+                else {}
+            ),
         ),
     )
     pulumi.export("functions_app_name", functions.app_name)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from config.base import ENVIRONMENTS, SettingsError
-from config.compute import FunctionsSettings
+from config.compute import ContainerAppsSettings, FunctionsSettings, ServiceCompute
 from config.data import DatabaseSettings, EtlSettings
 from config.environment import EnvironmentSettings
+from config.images import SERVICE_NAMES
 from config.network import NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
 from config.skus import (
@@ -30,6 +31,19 @@ def _network(second_octet: int, *, prod: bool) -> NetworkSettings:
         firewall_subnet_cidr=f"10.{second_octet}.6.0/26" if prod else None,
         enable_ddos_protection=prod,
         enable_firewall=prod,
+    )
+
+
+def _container_apps(
+    *, min_replicas: int, max_replicas: int, zone_redundant: bool = False
+) -> ContainerAppsSettings:
+    """Every service the same size; environments differ in replica range and zones."""
+    compute = ServiceCompute(
+        cpu=0.5, memory_gi=1.0, min_replicas=min_replicas, max_replicas=max_replicas
+    )
+    return ContainerAppsSettings(
+        zone_redundant=zone_redundant,
+        services={service: compute for service in SERVICE_NAMES},
     )
 
 
@@ -77,6 +91,8 @@ def _dev() -> EnvironmentSettings:
         database=DatabaseSettings(backup_retention_days=7),
         # Files go at 90 days, before archive's 180-day minimum could pass: never archived.
         etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
+        # Scale to zero between uses: the HTTP rule starts a replica on the first request.
+        container_apps=_container_apps(min_replicas=0, max_replicas=3),
     )
 
 
@@ -111,6 +127,7 @@ def _qa() -> EnvironmentSettings:
         ),
         database=DatabaseSettings(backup_retention_days=7),
         etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
+        container_apps=_container_apps(min_replicas=0, max_replicas=3),
     )
 
 
@@ -152,6 +169,8 @@ def _staging() -> EnvironmentSettings:
         # The same lifecycle as prod, kept only as long as archive's minimum requires
         # (37 + 180 days); geo-redundant like prod (the archive tier rules out ZRS).
         etl=EtlSettings(delete_after_days=217, soft_delete_days=14, storage_redundancy="GRS"),
+        # Always warm, as prod is, so roll-outs and probes are rehearsed on running replicas.
+        container_apps=_container_apps(min_replicas=1, max_replicas=5),
     )
 
 
@@ -210,6 +229,8 @@ def _prod() -> EnvironmentSettings:
         etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
         # Order bursts at market open: room for more instances than the default 40.
         functions=FunctionsSettings(maximum_instance_count=100),
+        # Three replicas, one per availability zone, survive the loss of a zone.
+        container_apps=_container_apps(min_replicas=3, max_replicas=10, zone_redundant=True),
     )
 
 

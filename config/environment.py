@@ -7,7 +7,7 @@ from typing import Self
 from pydantic import model_validator
 
 from config.base import Environment, _Model
-from config.compute import FunctionsSettings
+from config.compute import ContainerAppsSettings, FunctionsSettings
 from config.data import MIRRORS_PROD, DatabaseSettings, EtlSettings
 from config.network import NetworkSettings
 from config.protection import MonitoringSettings, SecuritySettings
@@ -36,6 +36,7 @@ class EnvironmentSettings(_Model):
     database: DatabaseSettings
     etl: EtlSettings
     functions: FunctionsSettings = FunctionsSettings()
+    container_apps: ContainerAppsSettings = ContainerAppsSettings()
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -81,12 +82,36 @@ def _functions_rejections(s: EnvironmentSettings) -> list[str]:
             "skus.functionsPlan = ElasticPremium: infra/functions deploys the workers on Flex "
             "Consumption only (functionAppConfig, OneDeploy); allowed: FlexConsumption"
         )
+    if features.enable_functions and not features.enable_container_apps:
+        out.append(
+            "features.enableFunctions = true with features.enableContainerApps = false: the "
+            "workers load into products-api and call orders-, payments- and users-api, which "
+            "run as Container Apps; allowed: enableContainerApps = true"
+        )
     if features.enable_functions and not features.enable_service_bus:
         out.append(
             "features.enableFunctions = true with features.enableServiceBus = false: every "
             "worker is triggered by a Service Bus queue or topic; allowed: enableServiceBus = true"
         )
     return out
+
+
+def _container_apps_rejections(s: EnvironmentSettings) -> list[str]:
+    """Every service reads SQL in Azure, and orders and payments publish to Service Bus
+    (services/settings-manifest.json: required_in_azure), so they refuse to start without."""
+    features = s.features
+    if not features.enable_container_apps:
+        return []
+    return [
+        f"features.enableContainerApps = true with features.{flag} = false: the services "
+        f"refuse to start in Azure without {what}; allowed: features.{flag} = true, or "
+        "features.enableContainerApps = false"
+        for flag, on, what in (
+            ("enableSqlDatabase", features.enable_sql_database, "their SQL database"),
+            ("enableServiceBus", features.enable_service_bus, "Service Bus (orders, payments)"),
+        )
+        if not on
+    ]
 
 
 def _azure_rejections(s: EnvironmentSettings) -> list[str]:
@@ -116,6 +141,7 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
             "security.enablePrivateEndpoints: ACR private endpoints need Premium; allowed: Premium"
         )
     out += _functions_rejections(s)
+    out += _container_apps_rejections(s)
     if features.enable_api_management and features.enable_container_apps:
         reachable = APIM_INJECTED_SKUS | APIM_INTEGRATED_SKUS
         if skus.api_management not in reachable:

@@ -27,7 +27,15 @@ from config.base import (
     SettingsError,
     _Model,
 )
-from config.compute import FunctionsSettings
+from config.compute import (
+    CONSUMPTION_PROFILE,
+    ZONE_REDUNDANT_REGIONS,
+    ContainerAppsSettings,
+    DedicatedProfile,
+    FunctionsSettings,
+    RevisionPin,
+    ServiceCompute,
+)
 from config.data import (
     ARCHIVE_MINIMUM_DAYS,
     ARCHIVE_REDUNDANCIES,
@@ -64,19 +72,23 @@ __all__ = [
     "ARCHIVE_REDUNDANCIES",
     "AZURE_REGIONS",
     "CONFIG_NAMESPACE",
+    "CONSUMPTION_PROFILE",
     "COOL_MINIMUM_DAYS",
     "ENVIRONMENTS",
     "MAX_SUBNET_PREFIX",
     "MIRRORS_PROD",
     "SQL_ZONE_REDUNDANT_SKUS",
     "STACK_KEYS",
+    "ZONE_REDUNDANT_REGIONS",
     "AcrSku",
     "AlertThresholds",
     "AllowedIpRange",
     "ApimSku",
     "AzureRegion",
     "Cidr",
+    "ContainerAppsSettings",
     "DatabaseSettings",
+    "DedicatedProfile",
     "DeploymentSettings",
     "DomainName",
     "Email",
@@ -91,8 +103,10 @@ __all__ = [
     "MonitoringSettings",
     "NetworkSettings",
     "RedisSku",
+    "RevisionPin",
     "SecuritySettings",
     "ServiceBusSku",
+    "ServiceCompute",
     "SettingsError",
     "SkuSettings",
     "SqlSku",
@@ -237,6 +251,18 @@ def _stack_rejections(deployment: DeploymentSettings, env: EnvironmentSettings) 
             "enforces as allow-all; allowed: at least one platform:allowedIpRanges entry, "
             "network.enableNatGateway = true (the egress address), or "
             "security.enablePrivateEndpoints = true"
+        )
+    if (
+        env.features.enable_container_apps
+        and env.container_apps.zone_redundant
+        and deployment.location not in ZONE_REDUNDANT_REGIONS
+    ):
+        out.append(
+            f"containerApps.zoneRedundant = true in {deployment.location}: the region has no "
+            "availability zones, so Azure refuses a zone-redundant Container Apps environment; "
+            "allowed: containerApps.zoneRedundant = false, or a region with zones ("
+            + ", ".join(sorted(ZONE_REDUNDANT_REGIONS))
+            + ")"
         )
     return out
 

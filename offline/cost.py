@@ -422,6 +422,7 @@ FREE: dict[str, str] = {
     "azure-native:network:PrivateDnsZoneGroup": "part of the private endpoint",
     "azure-native:network:FirewallPolicyRuleCollectionGroup": "part of the firewall policy",
     "azure-native:privatedns:VirtualNetworkLink": "billed with the private DNS zone",
+    "azure-native:privatedns:PrivateRecordSet": "billed with the private DNS zone",
     "azure-native:monitor:DiagnosticSetting": "ingestion billed at the Log Analytics workspace",
     "azure-native:monitor:ActionGroup": "e-mail notifications: first 1,000 a month free",
     "azure-native:applicationinsights:Component": "workspace-based: billed as workspace ingestion",

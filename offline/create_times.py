@@ -73,6 +73,8 @@ CREATE_MINUTES: dict[str, CreateTime] = {
     "azure-native:network:PrivateDnsZoneGroup": _quick(0.5),
     "azure-native:privatedns:PrivateZone": _quick(1.0),
     "azure-native:privatedns:VirtualNetworkLink": _quick(1.0),
+    # A record set in a private zone: one PUT, created once the zone and its target exist.
+    "azure-native:privatedns:PrivateRecordSet": _quick(0.25),
     # Observability
     "azure-native:operationalinsights:Workspace": _quick(1.0),
     "azure-native:applicationinsights:Component": _quick(0.5),

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 SOURCES = Path(__file__).resolve().parent / "sources"
-Source = Literal["Checkov", "PSRule", "MCSB"]
+Source = Literal["Checkov", "PSRule", "MCSB", "WAF"]
 
 MCSB: Mapping[str, str] = {
     "AM-1": "Track asset inventory and their risks",
@@ -52,6 +52,15 @@ MCSB: Mapping[str, str] = {
     "NS-8": "Detect and disable insecure services and protocols",
     "PA-1": "Separate and limit highly privileged/administrative users",
     "PA-7": "Follow just enough administration (least privilege) principle",
+}
+
+# Azure Well-Architected Framework checklist items, for what MCSB (a security benchmark) does
+# not cover: reliability and safe roll-outs.
+# https://learn.microsoft.com/azure/well-architected/reliability/checklist
+# https://learn.microsoft.com/azure/well-architected/operational-excellence/checklist
+WELL_ARCHITECTED: Mapping[str, str] = {
+    "WAF-RE:07": "Strengthen resiliency with self-preservation and self-healing measures",
+    "WAF-OE:11": "Define the workload's safe deployment practices",
 }
 
 
@@ -90,7 +99,11 @@ def _source(control_id: str) -> Source:
         return "PSRule"
     if control_id in MCSB:
         return "MCSB"
-    raise ValueError(f"catalog id {control_id!r} is not a Checkov, PSRule or MCSB id")
+    if control_id in WELL_ARCHITECTED:
+        return "WAF"
+    raise ValueError(
+        f"catalog id {control_id!r} is not a Checkov, PSRule, MCSB or Well-Architected id"
+    )
 
 
 def _parse(lines: str) -> tuple[Control, ...]:
@@ -329,6 +342,12 @@ CATALOG: tuple[TypeEntry, ...] = (
         "privatedns:PrivateZone",
         """
         NS-2 ! name resolution for private endpoints; nothing to secure beyond tags
+        """,
+    ),
+    entry(
+        "privatedns:PrivateRecordSet",
+        """
+        NS-2 ! the Container Apps environment's wildcard A record to its internal static IP
         """,
     ),
     entry(
@@ -1024,14 +1043,13 @@ CATALOG: tuple[TypeEntry, ...] = (
     entry(
         "app:ManagedEnvironment",
         f"""
-        Azure.ContainerApp.PublicAccess ! the environment is VNet-injected and internal (gateway
-            layer); Container Apps are reached through API Management
-        Azure.ContainerApp.AvailabilityZone ! {SINGLE_REGION}
+        Azure.ContainerApp.PublicAccess = containerapp-environment-internal
+        Azure.ContainerApp.AvailabilityZone ! zone redundancy is the containerApps.zoneRedundant
+            setting (prod), validated against the region's zones at start-up
         Azure.ContainerApp.EnvNaming = {NAMING}
-        NS-2 = containerapp-internal-ingress
-        LT-3 = diagnostic-settings-required
+        NS-2 = containerapp-environment-internal
+        LT-3 = containerapp-environment-logs, diagnostic-settings-required
         """,
-        upcoming=True,
         related=("app:ContainerApp",),
     ),
     entry(
@@ -1043,20 +1061,21 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.ContainerApp.Name = {NAMING}
         Azure.ContainerApp.Naming = {NAMING}
         Azure.ContainerApp.JobNaming ! the platform runs no Container Apps jobs
-        Azure.ContainerApp.RestrictIngress ! ingress is internal; NSGs admit only the gateway
-            subnet (DESIGN.md)
+        Azure.ContainerApp.RestrictIngress = containerapp-ingress-ip-restrictions
         Azure.ContainerApp.APIVersion ! azure-native v3 uses a current API version
         Azure.ContainerApp.DisableAffinity ! the services are stateless and do not set
             stickySessions
         Azure.ContainerApp.MinReplicas ! replica counts are per-environment scale settings
+            (containerApps.services); dev and qa scale to zero by design
         Azure.ContainerApp.Storage ! the services keep state in SQL, Service Bus and blob storage
         IM-3 = containerapp-identity-registry-pull
         IM-8 = containerapp-no-inline-secrets
-        NS-2 = containerapp-internal-ingress
+        NS-2 = containerapp-internal-ingress, containerapp-ingress-ip-restrictions
         DP-3 = containerapp-no-insecure-ingress
+        WAF-RE:07 = containerapp-health-probes
+        WAF-OE:11 = containerapp-revision-mode
         """,
         psrule=("Azure.ContainerApp.",),
-        upcoming=True,
     ),
     entry(
         "web:WebApp",
@@ -1343,4 +1362,6 @@ def title(control: Control) -> str:
         return str(found["name"]) if found else ""
     if control.source == "PSRule":
         return psrule_rules().get(control.id, "")
+    if control.source == "WAF":
+        return WELL_ARCHITECTED.get(control.id, "")
     return MCSB.get(control.id, "")

@@ -104,8 +104,9 @@ def _catalog() -> list[str]:
         "## Catalog coverage by resource type",
         "",
         f"Generated from `policies/catalog.py`: Checkov {checkov_version()} (ARM and Terraform "
-        "checks, read from the package), PSRule for Azure, and the Microsoft cloud security "
-        "benchmark (MCSB). "
+        "checks, read from the package), PSRule for Azure, the Microsoft cloud security "
+        "benchmark (MCSB) and, for reliability and roll-outs, Well-Architected checklist "
+        "items (WAF). "
         f"{len(CATALOG)} types, {len(controls)} items: {done} implemented, "
         f"{len(controls) - done} not applicable (with the reason).",
         "",

@@ -282,8 +282,13 @@ def test_basic_service_bus_is_fine_when_service_bus_is_off() -> None:
         _env(
             "dev",
             skus={"service_bus": "Basic"},
-            # The workers are Service Bus-triggered: no Functions without Service Bus.
-            features={"enable_service_bus": False, "enable_functions": False},
+            # The workers are Service Bus-triggered and orders and payments publish to it:
+            # neither Functions nor Container Apps without Service Bus.
+            features={
+                "enable_service_bus": False,
+                "enable_functions": False,
+                "enable_container_apps": False,
+            },
         )
     )
     _rejected(_env("dev", skus={"service_bus": "Basic"}), "skus.serviceBus = Basic")
@@ -328,8 +333,13 @@ def test_apim_tiers_that_cannot_reach_container_apps(sku: str) -> None:
     _validate_env(
         _env("dev", skus={"api_management": sku}, features={"enable_api_management": False})
     )
+    # (The workers call the services, so Functions go with the Container Apps.)
     _validate_env(
-        _env("dev", skus={"api_management": sku}, features={"enable_container_apps": False})
+        _env(
+            "dev",
+            skus={"api_management": sku},
+            features={"enable_container_apps": False, "enable_functions": False},
+        )
     )
 
 
@@ -469,8 +479,8 @@ def test_unknown_top_level_override_lists_the_sections() -> None:
     with pytest.raises(SettingsError) as caught:
         load_stack_settings("dev", {**STACK, "platform:overrides": '{"netwerk": {}}'})
     assert (
-        "unknown key; allowed: database, environment, etl, features, functions, monitoring"
-        in str(caught.value)
+        "unknown key; allowed: containerApps, database, environment, etl, features, functions, "
+        "monitoring" in str(caught.value)
     )
 
 

@@ -208,14 +208,20 @@ def test_app_and_storage_send_diagnostics(run: ProgramRun) -> None:
 
 
 def test_settings_contract_with_the_workers_manifest(run: ProgramRun) -> None:
-    """Every setting the workers read is set, except the service URLs the microservices layer
-    provides (not built yet), the local platform's own settings and the optional OpenFIGI key;
-    the only extra is what the Functions host reads."""
+    """Every setting the workers read is set, except the local platform's own settings and
+    the optional OpenFIGI key; the only extra is what the Functions host reads."""
     names = set(_settings(run))
-    assert manifest_names() - names == (
-        SERVICE_URL_SETTINGS | LOCAL_ONLY_SETTINGS | OPTIONAL_SECRET_SETTINGS
-    )
+    assert manifest_names() - names == LOCAL_ONLY_SETTINGS | OPTIONAL_SECRET_SETTINGS
     assert names - manifest_names() == HOST_PLATFORM_SETTINGS
+
+
+def test_the_workers_call_the_services_at_their_container_apps_urls(run: ProgramRun) -> None:
+    settings = _settings(run)
+    urls = run.stack_outputs["microservice_urls"]
+    assert {name: settings[name] for name in SERVICE_URL_SETTINGS} == {
+        f"{service.upper()}_API_BASE_URL": url for service, url in urls.items()
+    }
+    assert all(url.startswith("https://") for url in urls.values())
 
 
 def test_settings_are_identity_based_and_point_at_the_stacks_resources(run: ProgramRun) -> None:

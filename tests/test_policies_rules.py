@@ -685,3 +685,62 @@ def test_a_consumption_function_plan_is_a_violation_a_web_plan_is_not_judged() -
     (finding,) = web.functions_plan_vnet_capable(dynamic, context)
     assert not finding.unknown and "VNet" in finding.message
     assert web.functions_plan_vnet_capable({"kind": "app", "sku": {"tier": "Basic"}}, context) == []
+
+
+def _vnet_only(*ranges: str) -> dict[str, Any]:
+    props = with_path(CONTAINER_APP, "configuration.ingress.external", True)
+    return with_path(
+        props,
+        "configuration.ingress.ipSecurityRestrictions",
+        [{"name": f"r{i}", "action": "Allow", "ipAddressRange": r} for i, r in enumerate(ranges)],
+    )
+
+
+def test_external_ingress_admitting_private_ranges_only_is_vnet_only() -> None:
+    assert containerapps.internal_ingress(_vnet_only("10.2.0.0/24", "10.2.2.0/24"), ctx()) == []
+    assert _violations(
+        containerapps.internal_ingress(_vnet_only("10.2.0.0/24", "8.8.8.0/24"), ctx())
+    )
+    # Wider than /8 is not a caller list, even inside 10/8's neighbours.
+    assert _violations(containerapps.internal_ingress(_vnet_only("0.0.0.0/0"), ctx()))
+    assert _violations(containerapps.internal_ingress(_vnet_only("not-a-cidr"), ctx()))
+    deny = with_path(
+        _vnet_only(),
+        "configuration.ingress.ipSecurityRestrictions",
+        [{"name": "d", "action": "Deny", "ipAddressRange": "10.2.0.0/24"}],
+    )
+    assert _violations(containerapps.internal_ingress(deny, ctx()))
+
+
+def test_health_probes_exempt_images_come_from_the_option() -> None:
+    bare = {"template": {"containers": [{"name": "x", "image": "crplat.azurecr.io/x@sha256:a"}]}}
+    assert _violations(containerapps.health_probes(bare, ctx()))
+    options = {containerapps.PROBE_EXEMPT_OPTION: ["crplat.azurecr.io/x@sha256:a"]}
+    assert containerapps.health_probes(bare, RuleContext("prod", options)) == []
+    [finding] = containerapps.health_probes(
+        normalize({"template": {"containers": [{"name": "x", "image": UNKNOWN_STRING}]}}), ctx()
+    )
+    assert finding.unknown  # it may turn out to be the bootstrap image
+
+
+def test_revision_mode_labels_splits_too_and_weights_must_add_up() -> None:
+    labels = {"configuration": {"activeRevisionsMode": "Labels"}}
+    assert containerapps.revision_mode(labels, ctx()) == []
+    split = {
+        "configuration": {
+            "activeRevisionsMode": "Multiple",
+            "ingress": {"traffic": [{"weight": 60}, {"latestRevision": True, "weight": 40}]},
+        }
+    }
+    assert containerapps.revision_mode(split, ctx()) == []
+
+
+def test_environment_logs_refuse_a_shared_key_even_with_azure_monitor() -> None:
+    props = {
+        "appLogsConfiguration": {
+            "destination": "azure-monitor",
+            "logAnalyticsConfiguration": {"sharedKey": "k"},
+        }
+    }
+    [finding] = containerapps.environment_logs(props, ctx())
+    assert "sharedKey" in finding.message

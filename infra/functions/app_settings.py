@@ -56,7 +56,8 @@ DEPRECATED_ON_FLEX = frozenset(
 # https://learn.microsoft.com/azure/azure-functions/configure-monitoring#enable-microsoft-entra-authentication
 HOST_PLATFORM_SETTINGS = frozenset({"APPLICATIONINSIGHTS_AUTHENTICATION_STRING"})
 
-# The service URLs come from the microservices layer (internal Container Apps FQDNs).
+# The service URLs the workers read: the microservices layer's `urls` (internal Container
+# Apps FQDNs), passed in by the composition root.
 SERVICE_URL_SETTINGS = frozenset(
     {"ORDERS_API_BASE_URL", "PAYMENTS_API_BASE_URL", "PRODUCTS_API_BASE_URL", "USERS_API_BASE_URL"}
 )
@@ -72,13 +73,17 @@ LOCAL_ONLY_SETTINGS = frozenset(
 # at OpenFIGI's anonymous rate limit.
 OPTIONAL_SECRET_SETTINGS = frozenset({"OPENFIGI_API_KEY"})
 
+# The caller id the workers send as X-Caller-Id; users-api and products-api admit it alone
+# for notifications and batch loads (infra/microservices/services.py sets it there too).
+WORKERS_CALLER_ID = "svc-workers"
+
 # The workers' own tunables, set explicitly so the stack, not a code default, decides them.
 # Rate limits are the providers' published ones (see services/workers/README section).
 WORKER_TUNABLES: dict[str, str] = {
     "HTTP_TIMEOUT_SECONDS": "10",
     "LOG_LEVEL": "INFO",
     "RISK_PRICE_COLLAR_PERCENT": "10",
-    "WORKERS_CALLER_ID": "svc-workers",
+    "WORKERS_CALLER_ID": WORKERS_CALLER_ID,
     "MESSAGING_MODE": "servicebus",
     # ETL: ESMA's FIRDS register, one FULINS day at 07:30 UTC, loaded into products-api.
     "ESMA_REGISTER_BASE_URL": "https://registers.esma.europa.eu",

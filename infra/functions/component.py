@@ -56,8 +56,8 @@ class FunctionsArgs:
     servicebus_settings: Mapping[str, pulumi.Input[str]]
     # The ETL layer's blob endpoint: where the ETL stages and archives FIRDS files.
     staging_blob_account_url: pulumi.Input[str]
-    # *_API_BASE_URL of the microservices (internal Container Apps FQDNs), once that layer
-    # exists; until then the workers fall back to their defaults (see the settings test).
+    # *_API_BASE_URL of the microservices (internal Container Apps FQDNs, Microservices.urls);
+    # empty only where Container Apps are off, and the workers then have nothing to call.
     service_base_urls: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 

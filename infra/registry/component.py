@@ -76,6 +76,8 @@ class Registry(pulumi.ComponentResource):
     """Per service: the digest reference, or the bootstrap image where none is configured."""
     bootstrapped: tuple[ServiceName, ...]
     """Services running the bootstrap image this deploy (exported so the plan says so)."""
+    pull_grants: dict[ServiceName, pulumi.Resource]
+    """Each service's AcrPull grant: its Container App is created after it, or the pull fails."""
 
     def __init__(
         self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None
@@ -122,9 +124,10 @@ class Registry(pulumi.ComponentResource):
         # Each service pulls its own image with its user-assigned identity (AcrPull, nothing
         # more), scoped to this registry. The workers run on Functions from a zip, not here.
         # https://learn.microsoft.com/azure/container-apps/managed-identity-image-pull
+        self.pull_grants = {}
         for service in SERVICE_NAMES:
             identity = args.identities[Workload(service)]
-            assign_role(
+            self.pull_grants[service] = assign_role(
                 f"{name}-acrpull-{service}",
                 role=BuiltInRole.ACR_PULL,
                 scope=registry.id,

@@ -1195,6 +1195,171 @@ CONTAINER_APPS = [
     ),
 ]
 
+CAE = "azure-native:app:ManagedEnvironment"
+CA_SUBNET = arm_id("Microsoft.Network", "virtualNetworks", "vnet-plat-prod-wus2") + (
+    "/subnets/snet-plat-app-prod-wus2"
+)
+CAE_PROPS = {
+    "environmentName": "cae-plat-prod-wus2",
+    "vnetConfiguration": {"infrastructureSubnetId": CA_SUBNET, "internal": True},
+    "appLogsConfiguration": {"destination": "azure-monitor"},
+    "workloadProfiles": [{"name": "Consumption", "workloadProfileType": "Consumption"}],
+}
+CA_INGRESS = {
+    "external": True,
+    "allowInsecure": False,
+    "targetPort": 8000,
+    "ipSecurityRestrictions": [
+        {"name": "allow-gateway", "action": "Allow", "ipAddressRange": "10.2.0.0/24"},
+        {"name": "allow-functions", "action": "Allow", "ipAddressRange": "10.2.2.0/24"},
+    ],
+    "traffic": [{"latestRevision": True, "weight": 100}],
+}
+PROBED = [
+    {"type": kind, "httpGet": {"path": path, "port": 8000}}
+    for kind, path in (
+        ("Startup", "/health/live"),
+        ("Liveness", "/health/live"),
+        ("Readiness", "/health/ready"),
+    )
+]
+CA_SERVICE = {
+    "containerAppName": "ca-plat-orders-prod-wus2",
+    "configuration": {"activeRevisionsMode": "Multiple", "ingress": CA_INGRESS},
+    "template": {
+        "containers": [
+            {"name": "orders", "image": "crplat.azurecr.io/orders@sha256:ab", "probes": PROBED}
+        ]
+    },
+}
+
+
+def _ca(**configuration: Any) -> dict[str, Any]:
+    return {**CA_SERVICE, "configuration": {**CA_SERVICE["configuration"], **configuration}}
+
+
+def _ca_ingress(**ingress: Any) -> dict[str, Any]:
+    return _ca(ingress={**CA_INGRESS, **ingress})
+
+
+def _ca_container(**container: Any) -> dict[str, Any]:
+    base = CA_SERVICE["template"]["containers"][0]  # type: ignore[index]
+    return {**CA_SERVICE, "template": {"containers": [{**base, **container}]}}
+
+
+def _cae(**props: Any) -> dict[str, Any]:
+    return {**CAE_PROPS, **props}
+
+
+CONTAINER_APP_SERVICES = [
+    *cases(
+        "containerapp-internal-ingress",
+        CA,
+        CA_SERVICE,
+        # external, and one range is public: the Internet could come in.
+        _ca_ingress(
+            ipSecurityRestrictions=[
+                {"name": "any", "action": "Allow", "ipAddressRange": "20.1.2.0/24"}
+            ]
+        ),
+        _ca_ingress(ipSecurityRestrictions=None),
+        _ca_ingress(
+            ipSecurityRestrictions=[
+                {"name": "gw", "action": "Allow", "ipAddressRange": UNKNOWN_STRING}
+            ]
+        ),
+    ),
+    *cases(
+        "containerapp-ingress-ip-restrictions",
+        CA,
+        CA_SERVICE,
+        _ca_ingress(
+            ipSecurityRestrictions=[
+                {"name": "block", "action": "Deny", "ipAddressRange": "20.1.2.0/24"}
+            ]
+        ),
+        _ca_ingress(ipSecurityRestrictions=None),
+        _ca_ingress(
+            ipSecurityRestrictions=[
+                {"name": "gw", "action": UNKNOWN_STRING, "ipAddressRange": "10.2.0.0/24"}
+            ]
+        ),
+    ),
+    Fixture(
+        "containerapp-ingress-ip-restrictions",
+        "violating",
+        "violation",
+        one(
+            CA,
+            _ca_ingress(
+                ipSecurityRestrictions=[
+                    {"name": "all", "action": "Allow", "ipAddressRange": "0.0.0.0/0"}
+                ]
+            ),
+        ),
+        note="everything",
+    ),
+    *cases(
+        "containerapp-health-probes",
+        CA,
+        CA_SERVICE,
+        _ca_container(probes=PROBED[1:]),  # no startup probe
+        _ca_container(probes=None),
+        _ca_container(probes=UNKNOWN_STRING),
+    ),
+    Fixture(
+        "containerapp-health-probes",
+        "compliant",
+        "pass",
+        one(CA, _ca_container(image="mcr.microsoft.com/k8se/quickstart:latest", probes=None)),
+        note="bootstrap-image",
+    ),
+    *cases(
+        "containerapp-revision-mode",
+        CA,
+        CA_SERVICE,
+        _ca(activeRevisionsMode="Single"),
+        _ca(activeRevisionsMode=None),
+        _ca(activeRevisionsMode=UNKNOWN_STRING),
+    ),
+    Fixture(
+        "containerapp-revision-mode",
+        "violating",
+        "violation",
+        one(
+            CA,
+            _ca_ingress(
+                traffic=[
+                    {"revisionName": "ca-orders--v1", "weight": 20},
+                    {"latestRevision": True, "weight": 70},
+                ]
+            ),
+        ),
+        note="weights-not-100",
+    ),
+    *cases(
+        "containerapp-environment-internal",
+        CAE,
+        CAE_PROPS,
+        _cae(vnetConfiguration={"infrastructureSubnetId": CA_SUBNET, "internal": False}),
+        _cae(vnetConfiguration=None),
+        _cae(vnetConfiguration={"infrastructureSubnetId": CA_SUBNET, "internal": UNKNOWN_BOOL}),
+    ),
+    *cases(
+        "containerapp-environment-logs",
+        CAE,
+        CAE_PROPS,
+        _cae(
+            appLogsConfiguration={
+                "destination": "log-analytics",
+                "logAnalyticsConfiguration": {"customerId": "c", "sharedKey": "k3y"},
+            }
+        ),
+        _cae(appLogsConfiguration=None),
+        _cae(appLogsConfiguration={"destination": UNKNOWN_STRING}),
+    ),
+]
+
 FIXTURES: tuple[Fixture, ...] = (
     *RBAC,
     *DIAGNOSTICS,
@@ -1207,6 +1372,7 @@ FIXTURES: tuple[Fixture, ...] = (
     *APIM_FIXTURES,
     *FRONT_DOOR,
     *CONTAINER_APPS,
+    *CONTAINER_APP_SERVICES,
 )
 
 # Rules this issue added or changed; each must have all four kinds of fixture.
@@ -1252,6 +1418,12 @@ REQUIRED_RULES = frozenset(
         "frontdoor-custom-domain-tls",
         "frontdoor-endpoint-waf",
         "containerapp-no-inline-secrets",
+        "containerapp-internal-ingress",
+        "containerapp-ingress-ip-restrictions",
+        "containerapp-health-probes",
+        "containerapp-revision-mode",
+        "containerapp-environment-internal",
+        "containerapp-environment-logs",
     }
 )
 

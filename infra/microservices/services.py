@@ -1,0 +1,153 @@
+"""The four services as one table: what each reads, calls, publishes and consumes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+
+from config.images import ServiceName
+from infra.functions.app_settings import WORKERS_CALLER_ID
+
+# Health routes of every service (services/shared/platform_common/app.py, health_router).
+LIVENESS_PATH = "/health/live"
+READINESS_PATH = "/health/ready"
+
+# Settings only the local platform reads: SQLite instead of Azure SQL (used only when
+# AZURE_SQL_SERVER is unset), and the local-file bus shared by `make run-platform`.
+LOCAL_ONLY_SETTINGS = frozenset({"DATABASE_URL", "LOCAL_BUS_PATH"})
+
+
+@dataclass(frozen=True)
+class BusConsumer:
+    """A Service Bus entity a service receives from: its replicas scale on the backlog."""
+
+    queue: str | None = None
+    topic: str | None = None
+    subscription: str | None = None
+    # Messages per replica before KEDA adds another.
+    message_count: int = 5
+
+    def __post_init__(self) -> None:
+        if (self.queue is None) == (self.topic is None):
+            raise ValueError("a Service Bus consumer names a queue, or a topic, not both")
+        if (self.topic is None) != (self.subscription is None):
+            raise ValueError(
+                "a Service Bus topic consumer needs its subscription, and only a topic has one"
+            )
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service's place in the platform, as its settings class reads it."""
+
+    name: ServiceName
+    # Publishes through its outbox to these entities (setting names of the messaging layer).
+    publishes: tuple[str, ...] = ()
+    # Services it calls over HTTP: it reads `<CALLEE>_API_BASE_URL`.
+    calls: tuple[ServiceName, ...] = ()
+    # Entities it receives from. None of the four do today: the workers (Functions) consume
+    # every queue and subscription, and the services only publish.
+    consumes: tuple[BusConsumer, ...] = ()
+    # Key Vault secrets it reads, by env var name -> secret name (infra/security/secrets.py).
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    # Its own tunables, set explicitly so the stack, not a code default, decides them.
+    tunables: Mapping[str, str] = field(default_factory=dict)
+
+
+_COMMON_TUNABLES = {"LOG_LEVEL": "INFO", "MAX_REQUEST_BODY_BYTES": "1048576"}
+_OUTBOX_TUNABLES = {"OUTBOX_BATCH_SIZE": "100", "OUTBOX_POLL_INTERVAL_SECONDS": "2"}
+
+SERVICES: dict[ServiceName, ServiceSpec] = {
+    "users": ServiceSpec(
+        "users",
+        # Only the workers may record notifications.
+        tunables={**_COMMON_TUNABLES, "WORKERS_CALLER_ID": WORKERS_CALLER_ID},
+    ),
+    "orders": ServiceSpec(
+        "orders",
+        publishes=("SERVICEBUS_ORDERS_QUEUE", "SERVICEBUS_EVENTS_TOPIC"),
+        calls=("products",),
+        tunables={
+            **_COMMON_TUNABLES,
+            **_OUTBOX_TUNABLES,
+            "ORDERS_MAX_NOTIONAL_PER_ORDER": "1000000",
+            "ORDERS_MAX_OPEN_ORDERS_PER_USER": "50",
+            "PRODUCTS_API_TIMEOUT_SECONDS": "2",
+        },
+    ),
+    "products": ServiceSpec(
+        "products",
+        tunables={
+            **_COMMON_TUNABLES,
+            "PRODUCTS_CACHE_MAX_AGE_SECONDS": "300",
+            # The workers' ETL loads in batches of ETL_LOAD_BATCH_SIZE: at most this many.
+            "PRODUCTS_LOAD_MAX_ITEMS": "1000",
+            "PRODUCTS_LOAD_TICK_SIZE": "0.0001",
+            # Only the workers may batch-load instruments.
+            "WORKERS_CALLER_ID": WORKERS_CALLER_ID,
+        },
+    ),
+    "payments": ServiceSpec(
+        "payments",
+        publishes=("SERVICEBUS_EVENTS_TOPIC",),
+        calls=("orders",),
+        tunables={
+            **_COMMON_TUNABLES,
+            **_OUTBOX_TUNABLES,
+            "ORDERS_API_ATTEMPTS": "3",
+            "ORDERS_API_TIMEOUT_SECONDS": "2",
+        },
+    ),
+}
+
+
+def base_url_setting(service: ServiceName) -> str:
+    """The setting a caller reads a service's URL from: ORDERS_API_BASE_URL, ..."""
+    return f"{service.upper()}_API_BASE_URL"
+
+
+@dataclass(frozen=True)
+class PlatformInputs:
+    """What earlier layers made that the services' settings point at."""
+
+    environment: str
+    app_insights_connection_string: pulumi.Input[str]
+    sql_server_fqdn: pulumi.Input[str]
+    sql_database_name: pulumi.Input[str]
+    servicebus_namespace: pulumi.Input[str]
+    # The messaging layer's entity-name settings (SERVICEBUS_ORDERS_QUEUE, ...).
+    servicebus_settings: Mapping[str, pulumi.Input[str]]
+    urls: Mapping[ServiceName, pulumi.Input[str]]
+
+
+def service_settings(
+    spec: ServiceSpec, platform: PlatformInputs, *, client_id: pulumi.Input[str]
+) -> dict[str, pulumi.Input[str]]:
+    """Every environment variable the service reads in Azure, except its secrets."""
+    settings: dict[str, pulumi.Input[str]] = {
+        "ENVIRONMENT": platform.environment,
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": platform.app_insights_connection_string,
+        # DefaultAzureCredential picks the user-assigned identity by this client id.
+        "AZURE_CLIENT_ID": client_id,
+        # Entra token auth to the one database (infra/database grants each identity).
+        "AZURE_SQL_SERVER": platform.sql_server_fqdn,
+        "AZURE_SQL_DATABASE": platform.sql_database_name,
+    }
+    if spec.publishes:
+        settings["MESSAGING_MODE"] = "servicebus"
+        settings["SERVICEBUS_FULLY_QUALIFIED_NAMESPACE"] = platform.servicebus_namespace
+        for entity in spec.publishes:
+            if entity not in platform.servicebus_settings:
+                raise ValueError(
+                    f"{spec.name} publishes to {entity}, which the messaging layer does not "
+                    f"set; known: {', '.join(sorted(platform.servicebus_settings))}"
+                )
+            settings[entity] = platform.servicebus_settings[entity]
+    for callee in spec.calls:
+        settings[base_url_setting(callee)] = platform.urls[callee]
+    clash = sorted(set(settings) & set(spec.tunables))
+    if clash:
+        raise ValueError(f"{spec.name}: tunables {clash} are set from the platform already")
+    return {**settings, **spec.tunables}
