@@ -11,9 +11,11 @@ import pytest
 
 from config.images import BOOTSTRAP_IMAGE, BOOTSTRAP_PORT, SERVICE_NAMES
 from config.settings import (
+    ENVIRONMENTS,
     ContainerAppsSettings,
     ServiceCompute,
     SettingsError,
+    SubnetName,
     get_environment_settings,
     load_stack_settings,
 )
@@ -408,6 +410,7 @@ def test_a_published_entity_the_messaging_layer_lacks_is_refused() -> None:
         servicebus_namespace="ns",
         servicebus_settings={"SERVICEBUS_EVENTS_TOPIC": "events-topic"},
         urls=dict.fromkeys(SERVICE_NAMES, "https://x"),
+        gateway_subnet_cidr="10.0.0.0/24",
     )
     with pytest.raises(ValueError, match=r"orders publishes to SERVICEBUS_ORDERS_QUEUE.*known"):
         service_settings(SERVICES["orders"], platform, client_id="c")
@@ -556,3 +559,16 @@ def test_a_dedicated_profile_is_added_next_to_consumption() -> None:
         ContainerAppsSettings.model_validate(
             {"dedicatedProfile": {"name": "Consumption", "workloadProfileType": "D4"}}
         )
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_only_the_gateway_subnet_may_call_the_authenticate_endpoint(stack: str) -> None:
+    """users-api admits POST /internal/v1/authenticate from the API Management subnet alone,
+    reading the caller from the X-Forwarded-For entry Container Apps ingress appends."""
+    apps = _apps(stack_run(stack))
+    env = _env_vars(apps["users"])
+    gateway = get_environment_settings(stack).network.subnets[SubnetName.GATEWAY]
+    assert env["AUTHENTICATE_ALLOWED_CIDRS"]["value"] == gateway
+    assert env["AUTHENTICATE_CLIENT_ADDRESS"]["value"] == "forwarded-for"
+    for other in ("orders", "products", "payments"):
+        assert "AUTHENTICATE_ALLOWED_CIDRS" not in _env_vars(apps[other])

@@ -113,6 +113,7 @@ class Microservices(pulumi.ComponentResource):
             servicebus_namespace=args.servicebus_namespace,
             servicebus_settings=args.servicebus_settings,
             urls=self.urls,
+            gateway_subnet_cidr=env.network.subnets[SubnetName.GATEWAY],
         )
         callers = ingress_callers(env)
         self.app_ids = {}

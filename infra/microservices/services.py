@@ -54,6 +54,9 @@ class ServiceSpec:
     secrets: Mapping[str, str] = field(default_factory=dict)
     # Its own tunables, set explicitly so the stack, not a code default, decides them.
     tunables: Mapping[str, str] = field(default_factory=dict)
+    # Serves POST /internal/v1/authenticate, which only API Management may call: it reads
+    # AUTHENTICATE_ALLOWED_CIDRS (the gateway subnet) and refuses to start in Azure without.
+    authenticates_for_gateway: bool = False
 
 
 _COMMON_TUNABLES = {"LOG_LEVEL": "INFO", "MAX_REQUEST_BODY_BYTES": "1048576"}
@@ -62,8 +65,20 @@ _OUTBOX_TUNABLES = {"OUTBOX_BATCH_SIZE": "100", "OUTBOX_POLL_INTERVAL_SECONDS": 
 SERVICES: dict[ServiceName, ServiceSpec] = {
     "users": ServiceSpec(
         "users",
-        # Only the workers may record notifications.
-        tunables={**_COMMON_TUNABLES, "WORKERS_CALLER_ID": WORKERS_CALLER_ID},
+        authenticates_for_gateway=True,
+        tunables={
+            **_COMMON_TUNABLES,
+            # Only the workers may record notifications.
+            "WORKERS_CALLER_ID": WORKERS_CALLER_ID,
+            # Behind Container Apps ingress the caller is the X-Forwarded-For entry ingress
+            # appends: https://learn.microsoft.com/azure/container-apps/ingress-overview#http-headers
+            "AUTHENTICATE_CLIENT_ADDRESS": "forwarded-for",
+            # Argon2id at OWASP's first configuration (19 MiB, 2 iterations, 1 lane):
+            # https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html#argon2id
+            "PASSWORD_HASH_MEMORY_KIB": "19456",
+            "PASSWORD_HASH_TIME_COST": "2",
+            "PASSWORD_HASH_PARALLELISM": "1",
+        },
     ),
     "orders": ServiceSpec(
         "orders",
@@ -120,6 +135,8 @@ class PlatformInputs:
     # The messaging layer's entity-name settings (SERVICEBUS_ORDERS_QUEUE, ...).
     servicebus_settings: Mapping[str, pulumi.Input[str]]
     urls: Mapping[ServiceName, pulumi.Input[str]]
+    # The API Management subnet: the only callers of users-api's authenticate endpoint.
+    gateway_subnet_cidr: str
 
 
 def service_settings(
@@ -147,6 +164,8 @@ def service_settings(
             settings[entity] = platform.servicebus_settings[entity]
     for callee in spec.calls:
         settings[base_url_setting(callee)] = platform.urls[callee]
+    if spec.authenticates_for_gateway:
+        settings["AUTHENTICATE_ALLOWED_CIDRS"] = platform.gateway_subnet_cidr
     clash = sorted(set(settings) & set(spec.tunables))
     if clash:
         raise ValueError(f"{spec.name}: tunables {clash} are set from the platform already")
