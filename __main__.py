@@ -1,13 +1,18 @@
 """Composition root: stack settings -> layers in dependency order (seed 003) -> exports."""
 
+from collections.abc import Mapping
+
 import pulumi
 
+from config.images import ServiceName
 from config.settings import SettingsError, SubnetName, read_stack_settings
 from infra.core import Core, CoreArgs, Namer, base_tags
 from infra.cosmos import Cosmos, CosmosArgs
 from infra.database import Database, DatabaseArgs, SqlAdmin
 from infra.etl import Etl, EtlArgs
 from infra.functions import Functions, FunctionsArgs
+from infra.gateway import Gateway, GatewayArgs
+from infra.gateway.component import APP_INSIGHTS_SECRET
 from infra.messaging import Messaging, MessagingArgs
 from infra.networking import Networking, NetworkingArgs
 from infra.observability import Observability, ObservabilityArgs
@@ -23,6 +28,14 @@ except SettingsError as error:
 
 env = settings.env
 deployment = settings.deployment
+# API Management requires a publisher e-mail (Azure mails it about the instance).
+apim_publisher = env.gateway.publisher_email or next(iter(deployment.alert_emails), None)
+if env.features.enable_api_management and apim_publisher is None:
+    raise pulumi.RunError(
+        f"Pulumi.{settings.stack}.yaml: API Management needs a publisher e-mail and none is "
+        "set; allowed: platform:overrides.gateway.publisherEmail, or a platform:alertEmails "
+        "entry (the first is used)"
+    )
 tags = base_tags(settings, pulumi.get_project())
 namer = Namer(deployment.workload, env.environment, deployment.region_code)
 
@@ -67,6 +80,12 @@ security = Security(
         workspace_id=observability.workspace_id,
         app_insights_id=observability.app_insights_id,
         secret_values=secret_values(deployment),
+        # The gateway's Application Insights logger reads the connection string from the vault.
+        layer_secret_values=(
+            {APP_INSIGHTS_SECRET: observability.app_insights_connection_string}
+            if env.features.enable_api_management
+            else {}
+        ),
     ),
 )
 
@@ -194,6 +213,38 @@ if env.features.enable_functions and messaging is not None:
     )
     pulumi.export("functions_app_name", functions.app_name)
     pulumi.export("functions_deployment_container_url", functions.deployment_container_url)
+
+
+def deploy_gateway(backend_urls: Mapping[ServiceName, pulumi.Input[str]] | None) -> Gateway | None:
+    """11. Gateway: API Management in front of the services, where the flag is on (not qa).
+
+    It needs every service's internal URL (`Microservices.urls`); None: not deployed yet.
+    """
+    if not env.features.enable_api_management or backend_urls is None:
+        return None
+    return Gateway(
+        "gateway",
+        GatewayArgs(
+            placement=place,
+            identity=security.identities[Workload.GATEWAY],
+            subnet_id=networking.subnet_ids[SubnetName.GATEWAY],
+            backend_urls=backend_urls,
+            publisher_email=apim_publisher or "",
+            workspace_id=observability.workspace_id,
+            app_insights_id=observability.app_insights_id,
+            app_insights_secret_uri=security.secret_uris[APP_INSIGHTS_SECRET],
+            alert_context=observability.alert_context,
+            allowed_ip_ranges=deployment.allowed_ip_ranges,
+        ),
+    )
+
+
+# The microservices layer (Microservices.urls) is being merged from another branch: until it
+# is in this program no stack has backends for the gateway. At merge: microservices.urls.
+gateway = deploy_gateway(backend_urls=None)
+if gateway is not None:
+    pulumi.export("gateway_url", gateway.gateway_url)
+    pulumi.export("apim_service_name", gateway.service_name)
 
 pulumi.export("environment", env.environment)
 pulumi.export("location", deployment.location)

@@ -6,6 +6,7 @@ from config.base import ENVIRONMENTS, SettingsError
 from config.compute import FunctionsSettings
 from config.data import DatabaseSettings, EtlSettings
 from config.environment import EnvironmentSettings
+from config.gateway import GatewaySettings, ProductLimits
 from config.network import NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
 from config.skus import (
@@ -210,6 +211,12 @@ def _prod() -> EnvironmentSettings:
         etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
         # Order bursts at market open: room for more instances than the default 40.
         functions=FunctionsSettings(maximum_instance_count=100),
+        # Real clients: higher limits, and a deactivated user is refused within 30 seconds.
+        gateway=GatewaySettings(
+            reference_data=ProductLimits(rate_limit_calls=600, quota_calls=1_000_000),
+            trading=ProductLimits(rate_limit_calls=300, quota_calls=200_000),
+            verdict_cache_seconds=30,
+        ),
     )
 
 

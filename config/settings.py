@@ -39,6 +39,7 @@ from config.data import (
 )
 from config.defaults import get_environment_settings
 from config.environment import EnvironmentSettings
+from config.gateway import GatewaySettings, ProductLimits
 from config.images import ImageDigests
 from config.network import MAX_SUBNET_PREFIX, NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
@@ -87,9 +88,11 @@ __all__ = [
     "FrontDoorSku",
     "FunctionsPlan",
     "FunctionsSettings",
+    "GatewaySettings",
     "Guid",
     "MonitoringSettings",
     "NetworkSettings",
+    "ProductLimits",
     "RedisSku",
     "SecuritySettings",
     "ServiceBusSku",

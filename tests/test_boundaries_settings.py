@@ -324,12 +324,14 @@ def test_apim_tiers_that_reach_container_apps(sku: str) -> None:
 def test_apim_tiers_that_cannot_reach_container_apps(sku: str) -> None:
     message = _rejected(_env("dev", skus={"api_management": sku}), f"skus.apiManagement = {sku}")
     assert "allowed: Developer, Premium, PremiumV2, StandardV2" in message
-    # Either side of the condition switched off, the tier is no longer a problem.
+    # Without API Management the tier is no longer a problem; without Container Apps it still
+    # is: the gateway layer always sits in the VNet and its products use rate-limit-by-key.
     _validate_env(
         _env("dev", skus={"api_management": sku}, features={"enable_api_management": False})
     )
-    _validate_env(
-        _env("dev", skus={"api_management": sku}, features={"enable_container_apps": False})
+    _rejected(
+        _env("dev", skus={"api_management": sku}, features={"enable_container_apps": False}),
+        f"skus.apiManagement = {sku}",
     )
 
 
@@ -469,7 +471,7 @@ def test_unknown_top_level_override_lists_the_sections() -> None:
     with pytest.raises(SettingsError) as caught:
         load_stack_settings("dev", {**STACK, "platform:overrides": '{"netwerk": {}}'})
     assert (
-        "unknown key; allowed: database, environment, etl, features, functions, monitoring"
+        "unknown key; allowed: database, environment, etl, features, functions, gateway, monitoring"
         in str(caught.value)
     )
 
