@@ -86,6 +86,12 @@ security = Security(
             if env.features.enable_api_management
             else {}
         ),
+        # The gateway reads its named values through the subnet's Key Vault service endpoint.
+        allowed_subnet_ids=(
+            [networking.subnet_ids[SubnetName.GATEWAY]]
+            if env.features.enable_api_management and not env.security.enable_private_endpoints
+            else []
+        ),
     ),
 )
 

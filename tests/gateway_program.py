@@ -56,6 +56,11 @@ def program() -> None:
             app_insights_id=observability.app_insights_id,
             secret_values=secret_values(deployment),
             layer_secret_values={APP_INSIGHTS_SECRET: observability.app_insights_connection_string},
+            allowed_subnet_ids=(
+                []
+                if env.security.enable_private_endpoints
+                else [networking.subnet_ids[SubnetName.GATEWAY]]
+            ),
         ),
     )
     gateway = Gateway(

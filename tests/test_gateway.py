@@ -455,3 +455,20 @@ def test_a_stack_with_the_gateway_and_no_publisher_e_mail_stops_before_any_resou
     assert run.resources == {} or not any(r.custom for r in run.resources.values())
     qa = run_with("qa", drop=("platform:alertEmails",))
     assert qa.error is None
+
+
+def test_where_the_vault_is_public_the_gateway_reaches_it_by_service_endpoint() -> None:
+    # A user-assigned identity is not admitted by the trusted-services exception, so the
+    # gateway subnet comes in by a Key Vault service endpoint and the vault's VNet rule.
+    run = stack_run("dev")
+    subnet = _by_name(run, SUBNET, "networking-snet-gateway")
+    assert [e["service"] for e in subnet.inputs["serviceEndpoints"]] == ["Microsoft.KeyVault"]
+    vault = run.one("azure-native:keyvault:Vault")
+    rules = vault.inputs["properties"]["networkAcls"]["virtualNetworkRules"]
+    assert rules == [{"id": subnet.outputs["id"]}]
+    for stack in ("qa", "staging"):
+        other = stack_run(stack)
+        vault = other.one("azure-native:keyvault:Vault")
+        assert "virtualNetworkRules" not in vault.inputs["properties"]["networkAcls"]
+        gateway_subnet = _by_name(other, SUBNET, "networking-snet-gateway")
+        assert not gateway_subnet.inputs.get("serviceEndpoints")

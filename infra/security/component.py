@@ -40,6 +40,8 @@ class SecurityArgs:
     secret_values: Mapping[str, SecretStr]
     # Values of the table's entries that earlier layers produce, by secret name.
     layer_secret_values: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Subnets the vault admits by service endpoint where it has no private endpoint.
+    allowed_subnet_ids: Sequence[pulumi.Input[str]] = ()
 
 
 class Security(pulumi.ComponentResource):
@@ -85,6 +87,7 @@ class Security(pulumi.ComponentResource):
                 security=env.security,
                 sku=env.skus.key_vault,
                 allowed_ip_ranges=args.allowed_ip_ranges,
+                allowed_subnet_ids=args.allowed_subnet_ids,
                 tags=tags,
             ),
             parent=self,
