@@ -8,6 +8,8 @@ from infra.cosmos import Cosmos, CosmosArgs
 from infra.database import Database, DatabaseArgs, SqlAdmin
 from infra.etl import Etl, EtlArgs
 from infra.functions import Functions, FunctionsArgs
+from infra.gateway import Gateway, GatewayArgs
+from infra.gateway.component import APP_INSIGHTS_SECRET
 from infra.messaging import Messaging, MessagingArgs
 from infra.microservices import Microservices, MicroservicesArgs, base_url_setting
 from infra.networking import Networking, NetworkingArgs
@@ -24,6 +26,14 @@ except SettingsError as error:
 
 env = settings.env
 deployment = settings.deployment
+# API Management requires a publisher e-mail (Azure mails it about the instance).
+apim_publisher = env.gateway.publisher_email or next(iter(deployment.alert_emails), None)
+if env.features.enable_api_management and apim_publisher is None:
+    raise pulumi.RunError(
+        f"Pulumi.{settings.stack}.yaml: API Management needs a publisher e-mail and none is "
+        "set; allowed: platform:overrides.gateway.publisherEmail, or a platform:alertEmails "
+        "entry (the first is used)"
+    )
 tags = base_tags(settings, pulumi.get_project())
 namer = Namer(deployment.workload, env.environment, deployment.region_code)
 
@@ -68,6 +78,18 @@ security = Security(
         workspace_id=observability.workspace_id,
         app_insights_id=observability.app_insights_id,
         secret_values=secret_values(deployment),
+        # The gateway's Application Insights logger reads the connection string from the vault.
+        layer_secret_values=(
+            {APP_INSIGHTS_SECRET: observability.app_insights_connection_string}
+            if env.features.enable_api_management
+            else {}
+        ),
+        # The gateway reads its named values through the subnet's Key Vault service endpoint.
+        allowed_subnet_ids=(
+            [networking.subnet_ids[SubnetName.GATEWAY]]
+            if env.features.enable_api_management and not env.security.enable_private_endpoints
+            else []
+        ),
     ),
 )
 
@@ -231,6 +253,30 @@ if env.features.enable_functions and messaging is not None:
     )
     pulumi.export("functions_app_name", functions.app_name)
     pulumi.export("functions_deployment_container_url", functions.deployment_container_url)
+
+
+# 12. Gateway: API Management in front of the services' internal URLs, where the flag is on
+#     (not qa). Classic Developer takes 30-45 minutes; nothing else waits for it.
+gateway = None
+if env.features.enable_api_management and microservices is not None:
+    gateway = Gateway(
+        "gateway",
+        GatewayArgs(
+            placement=place,
+            identity=security.identities[Workload.GATEWAY],
+            subnet_id=networking.subnet_ids[SubnetName.GATEWAY],
+            backend_urls=microservices.urls,
+            publisher_email=apim_publisher or "",
+            workspace_id=observability.workspace_id,
+            app_insights_id=observability.app_insights_id,
+            app_insights_secret_uri=security.secret_uris[APP_INSIGHTS_SECRET],
+            alert_context=observability.alert_context,
+            allowed_ip_ranges=deployment.allowed_ip_ranges,
+        ),
+    )
+if gateway is not None:
+    pulumi.export("gateway_url", gateway.gateway_url)
+    pulumi.export("apim_service_name", gateway.service_name)
 
 pulumi.export("environment", env.environment)
 pulumi.export("location", deployment.location)

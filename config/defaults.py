@@ -6,6 +6,7 @@ from config.base import ENVIRONMENTS, SettingsError
 from config.compute import ContainerAppsSettings, FunctionsSettings, ServiceCompute
 from config.data import DatabaseSettings, EtlSettings
 from config.environment import EnvironmentSettings
+from config.gateway import GatewaySettings, ProductLimits
 from config.images import SERVICE_NAMES
 from config.network import NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
@@ -231,6 +232,12 @@ def _prod() -> EnvironmentSettings:
         functions=FunctionsSettings(maximum_instance_count=100),
         # Three replicas, one per availability zone, survive the loss of a zone.
         container_apps=_container_apps(min_replicas=3, max_replicas=10, zone_redundant=True),
+        # Real clients: higher limits, and a deactivated user is refused within 30 seconds.
+        gateway=GatewaySettings(
+            reference_data=ProductLimits(rate_limit_calls=600, quota_calls=1_000_000),
+            trading=ProductLimits(rate_limit_calls=300, quota_calls=200_000),
+            verdict_cache_seconds=30,
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import model_validator
 from config.base import Environment, _Model
 from config.compute import ContainerAppsSettings, FunctionsSettings
 from config.data import MIRRORS_PROD, DatabaseSettings, EtlSettings
+from config.gateway import MAX_UNITS, GatewaySettings
 from config.network import NetworkSettings
 from config.protection import MonitoringSettings, SecuritySettings
 from config.skus import (
@@ -16,6 +17,7 @@ from config.skus import (
     APIM_INTEGRATED_SKUS,
     SQL_ZONE_REDUNDANT_SKUS,
     AcrSku,
+    ApimSku,
     FeatureFlags,
     FrontDoorSku,
     FunctionsPlan,
@@ -37,6 +39,7 @@ class EnvironmentSettings(_Model):
     etl: EtlSettings
     functions: FunctionsSettings = FunctionsSettings()
     container_apps: ContainerAppsSettings = ContainerAppsSettings()
+    gateway: GatewaySettings = GatewaySettings()
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -114,6 +117,35 @@ def _container_apps_rejections(s: EnvironmentSettings) -> list[str]:
     ]
 
 
+def _gateway_rejections(s: EnvironmentSettings) -> list[str]:
+    """API Management tiers and sizes Azure refuses, or that cannot serve this platform."""
+    out: list[str] = []
+    if not s.features.enable_api_management:
+        return out
+    sku, units = s.skus.api_management, s.gateway.capacity
+    reachable = APIM_INJECTED_SKUS | APIM_INTEGRATED_SKUS
+    if sku not in reachable:
+        # Consumption has no VNet and no rate-limit-by-key; classic Basic/Standard and Basic v2
+        # cannot reach a VNet. https://learn.microsoft.com/azure/api-management/virtual-network-concepts
+        out.append(
+            f"skus.apiManagement = {sku.value}: this tier cannot reach the internal Container "
+            "Apps (no VNet injection or outbound integration) or lacks rate-limit-by-key; "
+            "allowed: " + ", ".join(sorted(v.value for v in reachable))
+        )
+    elif units > MAX_UNITS[sku.value]:
+        out.append(
+            f"gateway.capacity = {units} with skus.apiManagement = {sku.value}: the tier "
+            f"allows at most {MAX_UNITS[sku.value]} unit(s); allowed: 1-{MAX_UNITS[sku.value]}"
+        )
+    if s.environment == "prod" and sku is ApimSku.DEVELOPER:
+        # https://learn.microsoft.com/azure/api-management/api-management-features
+        out.append(
+            "skus.apiManagement = Developer in prod: Developer has no SLA and a single unit; "
+            "allowed: Premium, StandardV2, PremiumV2"
+        )
+    return out
+
+
 def _azure_rejections(s: EnvironmentSettings) -> list[str]:
     out: list[str] = []
     skus, features, security = s.skus, s.features, s.security
@@ -142,14 +174,7 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
         )
     out += _functions_rejections(s)
     out += _container_apps_rejections(s)
-    if features.enable_api_management and features.enable_container_apps:
-        reachable = APIM_INJECTED_SKUS | APIM_INTEGRATED_SKUS
-        if skus.api_management not in reachable:
-            out.append(
-                f"skus.apiManagement = {skus.api_management.value}: this tier cannot reach "
-                "internal Container Apps in the VNet; allowed: "
-                + ", ".join(sorted(v.value for v in reachable))
-            )
+    out += _gateway_rejections(s)
     if s.database.backup_retention_days > 7 and skus.sql_database == "Basic":
         out.append(
             f"database.backupRetentionDays = {s.database.backup_retention_days} with "

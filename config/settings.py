@@ -47,6 +47,7 @@ from config.data import (
 )
 from config.defaults import get_environment_settings
 from config.environment import EnvironmentSettings
+from config.gateway import GatewaySettings, ProductLimits
 from config.images import ImageDigests
 from config.network import MAX_SUBNET_PREFIX, NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
@@ -99,9 +100,11 @@ __all__ = [
     "FrontDoorSku",
     "FunctionsPlan",
     "FunctionsSettings",
+    "GatewaySettings",
     "Guid",
     "MonitoringSettings",
     "NetworkSettings",
+    "ProductLimits",
     "RedisSku",
     "RevisionPin",
     "SecuritySettings",

@@ -26,6 +26,7 @@ from offline.prices import (
     DAYS_PER_MONTH,
     HOURS_PER_MONTH,
     PRICE_REGION,
+    PRICES,
     PRICES_AS_OF,
     price,
 )
@@ -251,6 +252,13 @@ def _workspace(r: RecordedResource, ctx: _Context) -> list[Charge]:
     ]
 
 
+def _log_alert(r: RecordedResource, ctx: _Context) -> list[Charge]:
+    frequency = str(r.inputs.get("evaluationFrequency"))
+    if f"monitor.log_alert.{frequency}" not in PRICES:
+        raise _UnpricedError(f"log alert evaluated every {frequency}")
+    return [(f"monitor.log_alert.{frequency}", 1, "one rule")]
+
+
 def _metric_alert(r: RecordedResource, ctx: _Context) -> list[Charge]:
     criteria = (r.inputs.get("criteria") or {}).get("allOf") or [None]
     return [("monitor.metric_alert", len(criteria), "one time series per criterion")]
@@ -387,6 +395,7 @@ PRICERS: dict[str, Pricer] = {
     ],
     "azure-native:operationalinsights:Workspace": _workspace,
     "azure-native:monitor:MetricAlert": _metric_alert,
+    "azure-native:monitor:ScheduledQueryRule": _log_alert,
     "azure-native:keyvault:Vault": lambda r, ctx: [
         ("key_vault.operations", ctx.usage.key_vault_ops_10k, "assumed")
     ],

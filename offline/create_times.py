@@ -82,9 +82,11 @@ CREATE_MINUTES: dict[str, CreateTime] = {
     "azure-native:monitor:ActionGroup": _quick(0.3),
     "azure-native:monitor:DiagnosticSetting": _quick(0.3),
     "azure-native:monitor:MetricAlert": _quick(0.5),
+    "azure-native:monitor:ScheduledQueryRule": _quick(0.5),
     "azure-native:consumption:Budget": _quick(0.2),
     # Security
     "azure-native:keyvault:Vault": _quick(0.5),
+    "azure-native:keyvault:Secret": _quick(0.2),
     "azure-native:managedidentity:UserAssignedIdentity": _quick(0.2),
     "azure-native:authorization:RoleAssignment": CreateTime(
         0.3, _RBAC, note="takes effect up to 10 minutes later; the create itself is quick"
@@ -125,7 +127,21 @@ CREATE_MINUTES: dict[str, CreateTime] = {
     "azure-native:cosmosdb:SqlResourceSqlDatabase": _quick(0.5),
     "azure-native:cosmosdb:SqlResourceSqlContainer": _quick(0.5),
     "azure-native:cosmosdb:SqlResourceSqlRoleAssignment": _quick(0.5),
-    # Layers still to come: compute, gateway, frontend.
+    # Gateway. The service's children are calls to its management API, seconds each once
+    # the service is active; an API import parses its OpenAPI document.
+    "azure-native:apimanagement:Api": CreateTime(0.5, _APIM, note="imports the OpenAPI document"),
+    "azure-native:apimanagement:ApiPolicy": _quick(0.25),
+    "azure-native:apimanagement:Backend": _quick(0.25),
+    "azure-native:apimanagement:Diagnostic": _quick(0.25),
+    "azure-native:apimanagement:Logger": _quick(0.25),
+    "azure-native:apimanagement:NamedValue": CreateTime(
+        0.5, _APIM, note="the service fetches the Key Vault secret with its identity"
+    ),
+    "azure-native:apimanagement:Policy": _quick(0.25),
+    "azure-native:apimanagement:Product": _quick(0.25),
+    "azure-native:apimanagement:ProductApi": _quick(0.25),
+    "azure-native:apimanagement:ProductPolicy": _quick(0.25),
+    # Layers still to come: compute, frontend.
     "azure-native:apimanagement:ApiManagementService": CreateTime(
         40.0,
         _APIM,

@@ -437,6 +437,19 @@ def _azure_name(type_token: str, inputs: Mapping[str, Any]) -> str | None:
         key=len,
         reverse=True,
     )
+    if type_token.startswith("azure-native:apimanagement:"):
+        # API Management's children are named by `<x>Id` (apiId, productId, policyId), the
+        # last segment of their ARM id: `<class>Id`, then the longest whose x ends the class.
+        candidates += [f"{_lower_first(class_name)}Id"]
+        candidates += sorted(
+            (
+                k
+                for k in keys
+                if k.endswith("Id") and class_name.lower().endswith(k[: -len("Id")].lower())
+            ),
+            key=len,
+            reverse=True,
+        )
     candidates += ["resourceName", "name"]
     # Last, a resource whose only `<x>Name` input is its own (clusterName on RedisEnterprise).
     own = [k for k in keys if k.endswith("Name") and k != "resourceGroupName"]

@@ -93,6 +93,16 @@ PRICES: dict[str, Price] = {
         0.10, "GB-month kept beyond the free 31 days", _MONITOR, "assumption"
     ),
     "monitor.metric_alert": Price(0.10, "monitored time series-month", _MONITOR, "assumption"),
+    # Log search alert rules are billed per rule by evaluation frequency.
+    "monitor.log_alert.PT5M": Price(
+        1.50, "rule-month at 5-minute frequency", _MONITOR, "assumption"
+    ),
+    "monitor.log_alert.PT10M": Price(
+        1.00, "rule-month at 10-minute frequency", _MONITOR, "assumption"
+    ),
+    "monitor.log_alert.PT15M": Price(
+        0.50, "rule-month at 15-minute frequency", _MONITOR, "assumption"
+    ),
     # Security
     "key_vault.operations": Price(0.03, "10,000 operations", _KEY_VAULT, "assumption"),
     # Azure SQL Database, DTU model (single database)

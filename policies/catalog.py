@@ -1256,6 +1256,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         IM-3 = apim-managed-identity
         DP-3 = apim-legacy-protocols-disabled
         LT-3 = diagnostic-settings-required
+        NS-2 = apim-vnet-shape
         """,
         checkov=("Microsoft.ApiManagement/service", "azurerm_api_management"),
         psrule=("Azure.APIM.",),
@@ -1319,6 +1320,38 @@ CATALOG: tuple[TypeEntry, ...] = (
         "apimanagement:ApiPolicy",
         """
         Azure.APIM.CORSPolicy = apim-cors-no-wildcard
+        IM-1 = apim-api-policy-basic-auth
+        """,
+        upcoming=True,
+    ),
+    entry(
+        "apimanagement:ProductPolicy",
+        """
+        Azure.APIM.CORSPolicy = apim-cors-no-wildcard
+        NS-5 = apim-product-policy-limits
+        """,
+        upcoming=True,
+    ),
+    entry(
+        "apimanagement:ProductApi",
+        """
+        IM-1 ! a link from a product to an API: the product's subscription rules apply to it
+        """,
+        upcoming=True,
+    ),
+    entry(
+        "apimanagement:Logger",
+        """
+        IM-3 = apim-logger-managed-identity
+        IM-8 = apim-logger-managed-identity
+        """,
+        upcoming=True,
+    ),
+    entry(
+        "apimanagement:Diagnostic",
+        """
+        IM-8 = apim-diagnostic-no-credentials
+        LT-3 ! the diagnostic is the gateway's request log to Application Insights itself
         """,
         upcoming=True,
     ),

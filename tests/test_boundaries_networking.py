@@ -113,10 +113,12 @@ def test_dev_subnet_plan() -> None:
     assert {n for n, s in plan.items() if s.nat_gateway} == {S.APP, S.FUNCTIONS}
     assert not any(s.via_firewall for s in plan.values())
     assert {n for n, s in plan.items() if s.private_endpoints} == {S.INTEGRATION, S.DATA}
-    # No private endpoints in dev: the workloads reach storage through a service endpoint.
+    # No private endpoints in dev: the workloads reach storage through a service endpoint,
+    # API Management its Key Vault named values (user-assigned identity, no trusted bypass).
     assert {n: s.service_endpoints for n, s in plan.items() if s.service_endpoints} == {
         S.APP: ("Microsoft.Storage",),
         S.FUNCTIONS: ("Microsoft.Storage",),
+        S.GATEWAY: ("Microsoft.KeyVault",),
     }
     for name, spec in plan.items():
         assert spec.cidr == get_environment_settings("dev").network.subnets[name]
@@ -386,7 +388,9 @@ def test_dev_layer_subnets_nat_and_no_protection() -> None:
             "Enabled" if name in (S.DATA, S.INTEGRATION) else "Disabled"
         )
         endpoints = [e["service"] for e in inputs.get("serviceEndpoints", [])]
-        assert endpoints == (["Microsoft.Storage"] if name in (S.APP, S.FUNCTIONS) else [])
+        expected = {S.APP: ["Microsoft.Storage"], S.FUNCTIONS: ["Microsoft.Storage"]}
+        expected[S.GATEWAY] = ["Microsoft.KeyVault"]
+        assert endpoints == expected.get(name, [])
         delegations = inputs.get("delegations")
         if name in (S.APP, S.FUNCTIONS):
             assert delegations == [{"name": "delegation", "serviceName": CONTAINER_APPS_DELEGATION}]

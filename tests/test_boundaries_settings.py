@@ -329,17 +329,18 @@ def test_apim_tiers_that_reach_container_apps(sku: str) -> None:
 def test_apim_tiers_that_cannot_reach_container_apps(sku: str) -> None:
     message = _rejected(_env("dev", skus={"api_management": sku}), f"skus.apiManagement = {sku}")
     assert "allowed: Developer, Premium, PremiumV2, StandardV2" in message
-    # Either side of the condition switched off, the tier is no longer a problem.
+    # Without API Management the tier is no longer a problem; without Container Apps it still
+    # is: the gateway layer always sits in the VNet and its products use rate-limit-by-key.
     _validate_env(
         _env("dev", skus={"api_management": sku}, features={"enable_api_management": False})
     )
-    # (The workers call the services, so Functions go with the Container Apps.)
-    _validate_env(
+    _rejected(
         _env(
             "dev",
             skus={"api_management": sku},
             features={"enable_container_apps": False, "enable_functions": False},
-        )
+        ),
+        f"skus.apiManagement = {sku}",
     )
 
 
@@ -480,7 +481,7 @@ def test_unknown_top_level_override_lists_the_sections() -> None:
         load_stack_settings("dev", {**STACK, "platform:overrides": '{"netwerk": {}}'})
     assert (
         "unknown key; allowed: containerApps, database, environment, etl, features, functions, "
-        "monitoring" in str(caught.value)
+        "gateway, monitoring" in str(caught.value)
     )
 
 

@@ -8,6 +8,7 @@ from infra.core.naming import ENVIRONMENT_CODES
 from infra.core.tags import REQUIRED_TAGS
 from offline.engine import ProgramRun, RecordedResource
 from offline.sdk_types import args_class
+from policies.rules.common import NOT_ARM_TAGS
 
 
 def _taggable(type_token: str) -> bool:
@@ -35,7 +36,8 @@ def _takes_tags(resource: RecordedResource) -> bool:
     with a location) accept them; proxy types such as SQL connection policies have none."""
     if resource.type == "azure-native:resources:Resource":
         return resource.inputs.get("location") is not None
-    return _taggable(resource.type)
+    # API Management named values take a list of APIM tags, not ARM tags.
+    return resource.type not in NOT_ARM_TAGS and _taggable(resource.type)
 
 
 def test_every_taggable_resource_carries_the_base_and_layer_tags(any_stack: ProgramRun) -> None:

@@ -12,6 +12,7 @@ from infra.security import BuiltInRole, Workload
 from infra.security.secrets import VAULT_SECRETS, VaultSecret, check_table, store_secrets
 from offline import plan
 from offline.engine import ProgramRun, load_stack_config, run_program
+from tests.conftest import stack_run
 
 VAULT = "azure-native:keyvault:Vault"
 SECRET = "azure-native:keyvault:Secret"
@@ -54,15 +55,30 @@ def test_nobody_reads_the_whole_vault(any_stack: ProgramRun) -> None:
     assert [r for r in any_stack.by_type(ROLE) if r.inputs["scope"] == vault.id] == []
 
 
-def test_without_secrets_no_identity_reads_the_vault(any_stack: ProgramRun) -> None:
-    # No stack file sets a secret value, and every other dependency takes managed identity.
-    assert any_stack.by_type(SECRET) == []
-    assert _secrets_user_grants(any_stack) == []
+def test_without_stack_secrets_only_the_gateway_reads_its_connection_string(
+    any_stack: ProgramRun,
+) -> None:
+    # No stack file sets a secret value, and every other dependency takes managed identity;
+    # the one secret an earlier layer produces is the gateway logger's connection string.
+    apim = any_stack.config.get("platform:environment", any_stack.stack) != "qa"
+    names = sorted(s.inputs["secretName"] for s in any_stack.by_type(SECRET))
+    assert names == (["appinsights-connection-string"] if apim else [])
+    principals = _principals(any_stack)
+    readers = [principals[g["principalId"]] for g in _secrets_user_grants(any_stack)]
+    assert readers == ([Workload.GATEWAY] if apim else [])
+
+
+def test_a_layer_secret_is_stored_from_the_layer_output_and_masked() -> None:
+    run = stack_run("dev")
+    (secret,) = run.by_type(SECRET)
+    appi = run.one("azure-native:applicationinsights:Component")
+    assert secret.inputs["properties"]["value"] == appi.outputs["connectionString"]
+    assert appi.outputs["connectionString"] not in str(run.stack_outputs)
 
 
 def test_a_supplied_secret_is_stored_in_the_vault_as_a_secret(dev_with_key: ProgramRun) -> None:
     vault = dev_with_key.one(VAULT)
-    secret = dev_with_key.one(SECRET)
+    (secret,) = [s for s in dev_with_key.by_type(SECRET) if "openfigi" in s.name]
     assert secret.inputs["secretName"] == "openfigi-api-key"
     assert secret.inputs["vaultName"] == vault.outputs["name"]
     assert secret.parent == vault.urn
@@ -87,7 +103,8 @@ def test_each_identity_reads_exactly_the_secrets_the_table_gives_it(
     expected = {w: {s.name for s in VAULT_SECRETS if w in s.readers} for w in Workload}
     assert readable == expected
     assert readable[Workload.WORKERS] == {"openfigi-api-key"}
-    for workload in (Workload.USERS, Workload.ORDERS, Workload.PRODUCTS, Workload.GATEWAY):
+    assert readable[Workload.GATEWAY] == {"appinsights-connection-string"}
+    for workload in (Workload.USERS, Workload.ORDERS, Workload.PRODUCTS):
         assert readable[workload] == set()
 
 
@@ -96,6 +113,7 @@ def test_secret_grant_names_are_deterministic(dev_with_key: ProgramRun) -> None:
         r
         for r in dev_with_key.by_type(ROLE)
         if r.inputs["roleDefinitionId"].endswith(BuiltInRole.KEY_VAULT_SECRETS_USER.value)
+        and "openfigi" in r.name
     ]
     assert grant.name == "security-kv-secret-openfigi-api-key-workers"
     expected = uuid.uuid5(
@@ -157,7 +175,7 @@ def test_a_value_for_an_unknown_secret_stops_the_program() -> None:
     run = run_program("dev", program=program)
     assert run.error is not None
     assert "no Key Vault secret named no-such-secret" in run.error
-    assert "known: openfigi-api-key" in run.error
+    assert "known: openfigi-api-key, appinsights-connection-string" in run.error
 
 
 def test_an_empty_key_is_refused_and_one_character_accepted() -> None:
@@ -168,3 +186,14 @@ def test_an_empty_key_is_refused_and_one_character_accepted() -> None:
     assert settings.deployment.openfigi_api_key is not None
     assert settings.deployment.openfigi_api_key.get_secret_value() == "Q"
     assert "Q" not in repr(settings.deployment)
+
+
+def test_a_secret_names_exactly_one_source() -> None:
+    readers = frozenset({Workload.GATEWAY})
+    both = VaultSecret("both", "openfigi_api_key", readers, "x", layer_output="Layer.output")
+    neither = VaultSecret("neither", None, readers, "x")
+    problems = "\n".join(check_table((both, neither)))
+    assert "'both': name exactly one source" in problems
+    assert "'neither': name exactly one source" in problems
+    layer = VaultSecret("from-layer", None, readers, "x", layer_output="Layer.output")
+    assert check_table((layer,)) == []

@@ -55,7 +55,9 @@ def test_diff_lists_resources_only_in_one_stack() -> None:
     assert "azure-native:network:AzureFirewall networking-firewall" in result["only_right"]
     assert "azure-native:network:DdosProtectionPlan networking-ddos" in result["only_right"]
     assert "azure-native:privatedns:PrivateZone networking-dns-redis" in result["only_right"]
-    assert result["only_left"] == []
+    # Staging's classic Developer gateway is injected and needs its stv2 public IP; prod's
+    # Standard v2 integrates outbound and has none.
+    assert result["only_left"] == ["azure-native:network:PublicIPAddress gateway-pip"]
     reverse = plan.diff(right, left)
     assert reverse["only_left"] == result["only_right"]
 
@@ -116,7 +118,17 @@ def test_a_stale_exemption_fails_the_plan(monkeypatch: pytest.MonkeyPatch) -> No
                         "expires": "2999-12-31",
                     }
                 ]
-            }
+            },
+            # The shipped exemption (policies/config.prod.json), so the pack has nothing else.
+            "keyvault-secret-key-expiry": {
+                "exemptions": [
+                    {
+                        "resource": "security-secret-appinsights-connection-string",
+                        "reason": "not a credential",
+                        "expires": "2999-12-31",
+                    }
+                ]
+            },
         }
     )
     monkeypatch.setattr(PolicyConfig, "for_environment", classmethod(lambda cls, env: config))

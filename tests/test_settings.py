@@ -158,7 +158,11 @@ BAD_CONFIG = [
     ),
     pytest.param(
         {"platform:overrides": {"skus": {"apiManagement": "Consumption"}}},
-        ["skus.apiManagement = Consumption", "cannot reach internal Container Apps", "allowed:"],
+        [
+            "skus.apiManagement = Consumption",
+            "cannot reach the internal Container Apps",
+            "allowed:",
+        ],
         id="apim-consumption-with-container-apps",
     ),
     pytest.param(

@@ -47,6 +47,26 @@ def apim_mode(env: EnvironmentSettings) -> ApimMode:
     )
 
 
+def _service_endpoints(
+    env: EnvironmentSettings, name: SubnetName, outbound: set[SubnetName]
+) -> tuple[str, ...]:
+    """Service endpoints where there are no private endpoints.
+
+    The workloads reach same-region storage through one (storage ignores IP rules from the
+    same region). API Management reads Key Vault named values with a user-assigned identity,
+    which the vault's trusted-services exception does not admit; from the gateway subnet
+    it comes in through a Key Vault service endpoint and the vault's virtual network rule.
+    https://learn.microsoft.com/azure/api-management/api-management-howto-properties#requirements-for-key-vault-firewall
+    """
+    if env.security.enable_private_endpoints:
+        return ()
+    if name in outbound:
+        return ("Microsoft.Storage",)
+    if name is SubnetName.GATEWAY and apim_mode(env) is not ApimMode.NONE:
+        return ("Microsoft.KeyVault",)
+    return ()
+
+
 def subnet_plan(env: EnvironmentSettings) -> list[SubnetSpec]:
     """The six subnets in creation order, derived from the environment's settings."""
     egress = env.network.enable_nat_gateway
@@ -76,11 +96,7 @@ def subnet_plan(env: EnvironmentSettings) -> list[SubnetSpec]:
             nat_gateway=egress and name in outbound and not firewall,
             via_firewall=firewall and name in outbound,
             private_endpoints=name in endpoints,
-            service_endpoints=(
-                ("Microsoft.Storage",)
-                if name in outbound and not env.security.enable_private_endpoints
-                else ()
-            ),
+            service_endpoints=_service_endpoints(env, name, outbound),
         )
         for name in SubnetName
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -38,6 +38,10 @@ class SecurityArgs:
     app_insights_id: pulumi.Input[str]
     # Values of the secrets table's entries this stack supplies (secrets.secret_values).
     secret_values: Mapping[str, SecretStr]
+    # Values of the table's entries that earlier layers produce, by secret name.
+    layer_secret_values: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Subnets the vault admits by service endpoint where it has no private endpoint.
+    allowed_subnet_ids: Sequence[pulumi.Input[str]] = ()
 
 
 class Security(pulumi.ComponentResource):
@@ -83,6 +87,7 @@ class Security(pulumi.ComponentResource):
                 security=env.security,
                 sku=env.skus.key_vault,
                 allowed_ip_ranges=args.allowed_ip_ranges,
+                allowed_subnet_ids=args.allowed_subnet_ids,
                 tags=tags,
             ),
             parent=self,
@@ -120,6 +125,7 @@ class Security(pulumi.ComponentResource):
             vault=vault,
             resource_group_name=args.placement.resource_group_name,
             values=args.secret_values,
+            layer_values=args.layer_secret_values,
             identities=self.identities,
             subscription_id=client.subscription_id,
             tags=tags,

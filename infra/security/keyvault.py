@@ -25,6 +25,9 @@ class KeyVaultArgs:
     # Public addresses allowed through the vault firewall where there is no private endpoint.
     allowed_ip_ranges: Sequence[pulumi.Input[str]]
     tags: Mapping[str, str]
+    # Subnets admitted through a Key Vault service endpoint where there is no private
+    # endpoint (the gateway's, whose named values use a user-assigned identity).
+    allowed_subnet_ids: Sequence[pulumi.Input[str]] = ()
 
 
 def create_key_vault(name: str, args: KeyVaultArgs, parent: pulumi.Resource) -> keyvault.Vault:
@@ -48,12 +51,20 @@ def create_key_vault(name: str, args: KeyVaultArgs, parent: pulumi.Resource) -> 
             public_network_access="Disabled" if private else "Enabled",
             network_acls=keyvault.NetworkRuleSetArgs(
                 default_action="Deny",
-                # Trusted services (API Management named values) still reach the vault.
+                # Trusted services with a system-assigned identity still reach the vault.
                 bypass="AzureServices",
                 ip_rules=(
                     []
                     if private
                     else [keyvault.IPRuleArgs(value=ip) for ip in args.allowed_ip_ranges]
+                ),
+                virtual_network_rules=(
+                    [
+                        keyvault.VirtualNetworkRuleArgs(id=subnet)
+                        for subnet in args.allowed_subnet_ids
+                    ]
+                    if args.allowed_subnet_ids and not private
+                    else None
                 ),
             ),
         ),

@@ -29,11 +29,13 @@ class VaultSecret:
     """
 
     name: str
-    # DeploymentSettings field holding the value: a Pulumi secret in the stack file.
-    setting: str
+    # DeploymentSettings field holding the value: a Pulumi secret in the stack file. None when
+    # an earlier layer produces the value (`layer_output` names it).
+    setting: str | None
     readers: frozenset[Workload]
     why: str
     content_type: str = "text/plain"
+    layer_output: str | None = None
 
 
 # Everything else the workloads reach (SQL, Service Bus, storage, Redis, Cosmos, App Insights)
@@ -49,6 +51,18 @@ VAULT_SECRETS: tuple[VaultSecret, ...] = (
             "the lower unauthenticated rate limit (https://www.openfigi.com/api#rate-limit)"
         ),
     ),
+    VaultSecret(
+        name="appinsights-connection-string",
+        setting=None,
+        layer_output="Observability.app_insights_connection_string",
+        readers=frozenset({Workload.GATEWAY}),
+        why=(
+            "API Management's Application Insights logger takes it as a Key Vault named value; "
+            "with local auth off it only addresses the component, the gateway's identity "
+            "authenticates (https://learn.microsoft.com/azure/api-management/"
+            "api-management-howto-app-insights#create-a-connection-using-the-rest-api-bicep-or-arm-template)"
+        ),
+    ),
 )
 
 
@@ -58,6 +72,8 @@ def secret_values(
     """The values this stack supplies, by secret name; a secret with no value is not created."""
     values: dict[str, SecretStr] = {}
     for secret in table:
+        if secret.setting is None:
+            continue
         value = getattr(deployment, secret.setting)
         if value is not None:
             values[secret.name] = value
@@ -70,6 +86,8 @@ class StoredSecret:
 
     secret: keyvault.Secret
     uri: pulumi.Output[str]
+    """Versionless secret URI, resolved once every reader's grant exists: a Key Vault
+    reference built from it waits for the grant instead of failing on access."""
 
 
 def store_secrets(
@@ -83,9 +101,14 @@ def store_secrets(
     tags: Mapping[str, str],
     parent: pulumi.Resource,
     table: tuple[VaultSecret, ...] = VAULT_SECRETS,
+    layer_values: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> dict[str, StoredSecret]:
-    """Each secret with a value, and Key Vault Secrets User on it for its readers only."""
-    unknown = sorted(set(values) - {s.name for s in table})
+    """Each secret with a value, and Key Vault Secrets User on it for its readers only.
+
+    `values` come from stack settings, `layer_values` from earlier layers' outputs.
+    """
+    from_layers = dict(layer_values or {})
+    unknown = sorted((set(values) | set(from_layers)) - {s.name for s in table})
     if unknown:
         raise ValueError(
             f"no Key Vault secret named {', '.join(unknown)} in the secrets table; "
@@ -93,7 +116,10 @@ def store_secrets(
         )
     stored: dict[str, StoredSecret] = {}
     for spec in table:
-        value = values.get(spec.name)
+        given = values.get(spec.name)
+        value: pulumi.Input[str] | None = (
+            given.get_secret_value() if given is not None else from_layers.get(spec.name)
+        )
         if value is None:
             continue
         secret = keyvault.Secret(
@@ -102,14 +128,15 @@ def store_secrets(
             vault_name=vault.name,
             resource_group_name=resource_group_name,
             properties=keyvault.SecretPropertiesArgs(
-                value=pulumi.Output.secret(value.get_secret_value()),
+                value=pulumi.Output.secret(value),
                 content_type=spec.content_type,
             ),
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=vault),
         )
+        grants = []
         for reader in sorted(spec.readers):
-            assign_role(
+            grant = assign_role(
                 f"{name}-kv-secret-{spec.name}-{reader.value}",
                 role=BuiltInRole.KEY_VAULT_SECRETS_USER,
                 scope=secret.id,
@@ -118,9 +145,11 @@ def store_secrets(
                 parent=parent,
                 description=f"{reader.value} reads the {spec.name} secret, and only that",
             )
-        stored[spec.name] = StoredSecret(
-            secret=secret, uri=secret.properties.apply(lambda p: p.secret_uri)
+            grants.append(grant.id)
+        uri = pulumi.Output.all(secret.properties.apply(lambda p: p.secret_uri), *grants).apply(
+            lambda parts: str(parts[0])
         )
+        stored[spec.name] = StoredSecret(secret=secret, uri=uri)
     return stored
 
 
@@ -135,6 +164,10 @@ def check_table(table: tuple[VaultSecret, ...] = VAULT_SECRETS) -> list[str]:
             problems.append(f"{secret.name!r} appears more than once")
         if not secret.readers:
             problems.append(f"{secret.name!r} has no reader: drop it or name who reads it")
-        if secret.setting not in DeploymentSettings.model_fields:
+        if (secret.setting is None) == (secret.layer_output is None):
+            problems.append(
+                f"{secret.name!r}: name exactly one source, a deployment setting or a layer output"
+            )
+        elif secret.setting is not None and secret.setting not in DeploymentSettings.model_fields:
             problems.append(f"{secret.name!r}: no deployment setting {secret.setting!r}")
     return problems

@@ -1,11 +1,14 @@
-"""API Management: managed identity, no legacy TLS/SSL on classic tiers, HTTPS-only APIs."""
+"""API Management: managed identity, no legacy TLS/SSL on classic tiers, HTTPS-only APIs,
+the network shape each tier allows, and what the gateway's policies and logs must hold."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
 from policies.core import (
+    MISSING,
     UNKNOWN,
     Finding,
     ResourceRule,
@@ -23,6 +26,13 @@ BACKEND = "azure-native:apimanagement:Backend"
 NAMED_VALUE = "azure-native:apimanagement:NamedValue"
 SUBSCRIPTION = "azure-native:apimanagement:Subscription"
 PRODUCT = "azure-native:apimanagement:Product"
+LOGGER = "azure-native:apimanagement:Logger"
+DIAGNOSTICS = (
+    "azure-native:apimanagement:Diagnostic",
+    "azure-native:apimanagement:ApiDiagnostic",
+)
+API_POLICY = "azure-native:apimanagement:ApiPolicy"
+PRODUCT_POLICY = "azure-native:apimanagement:ProductPolicy"
 POLICIES = (
     "azure-native:apimanagement:Policy",
     "azure-native:apimanagement:ApiPolicy",
@@ -45,6 +55,22 @@ LEGACY_PROTOCOL_KEYS: tuple[str, ...] = (
     f"{_SECURITY}Ciphers.TripleDes168",
 )
 ALLOWED_API_PROTOCOLS = frozenset({"https", "wss"})
+# Tiers and the VNet modes Azure accepts for them: classic Developer/Premium are injected
+# (External or Internal, on stv2 with a Standard public IP); Standard v2 integrates outbound
+# (External); Premium v2 does either; Consumption, Basic, Standard and Basic v2 take none.
+# https://learn.microsoft.com/azure/api-management/virtual-network-concepts
+INJECTED_TIERS = frozenset({"developer", "premium"})
+VNET_MODES: Mapping[str, frozenset[str]] = {
+    "developer": frozenset({"none", "external", "internal"}),
+    "premium": frozenset({"none", "external", "internal"}),
+    "standardv2": frozenset({"none", "external"}),
+    "premiumv2": frozenset({"none", "external", "internal"}),
+}
+# Common contract: the gateway asks users-api who a caller is, and sets these headers itself.
+AUTHENTICATE_PATH = "/internal/v1/authenticate"
+CALLER_HEADERS = ("X-Caller-Id", "X-Caller-Roles")
+# Headers that carry credentials and must never be written to logs.
+CREDENTIAL_HEADERS = frozenset({"authorization", "ocp-apim-subscription-key"})
 
 
 def managed_identity(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
@@ -179,6 +205,157 @@ def cors_not_wildcard(props: Mapping[str, Any], ctx: RuleContext) -> list[Findin
     return []
 
 
+def vnet_shape(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """The VNet mode is one the tier has; an injected classic tier brings its public IP (stv2)."""
+    sku, mode = lookup(props, "sku.name"), lookup(props, "virtualNetworkType")
+    if UNKNOWN in (sku, mode):
+        return [unknown("sku.name / virtualNetworkType")]
+    tier_name = str(sku).lower()
+    mode_name = "none" if mode is MISSING else str(mode).lower()
+    allowed = VNET_MODES.get(tier_name, frozenset({"none"}))
+    if mode_name not in allowed:
+        return [
+            violation(
+                f"virtualNetworkType = {mode_name} on {sku}: the tier allows "
+                + ", ".join(sorted(allowed))
+            )
+        ]
+    if tier_name in INJECTED_TIERS and mode_name != "none":
+        public_ip = lookup(props, "publicIpAddressId")
+        if public_ip is UNKNOWN:
+            return [unknown("publicIpAddressId")]
+        if not (isinstance(public_ip, str) and public_ip):
+            return [
+                violation(
+                    f"{sku} injected in a VNet without publicIpAddressId: the stv2 platform "
+                    "takes a Standard public IPv4 with a DNS label"
+                )
+            ]
+    return []
+
+
+def _policy_document(props: Mapping[str, Any]) -> ET.Element | Finding | None:
+    """The policy's XML, a finding when it cannot be read, None when there is none."""
+    value = lookup(props, "value")
+    if value is UNKNOWN:
+        return unknown("value")
+    if not isinstance(value, str) or not value.strip():
+        return violation("value is not set; the policy document is required")
+    try:
+        return ET.fromstring(value)  # noqa: S314 - the program's own policy documents
+    except ET.ParseError as exc:
+        return violation(f"value is not well-formed XML ({exc})")
+
+
+def _header_actions(root: ET.Element, header: str) -> list[str]:
+    """exists-action of each set-header naming `header`, in document order."""
+    return [
+        str(e.get("exists-action", "override")).lower()
+        for e in root.iter("set-header")
+        if str(e.get("name", "")).lower() == header.lower()
+    ]
+
+
+def api_policy_basic_auth(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """An API policy checks basic credentials with users-api and owns the caller headers.
+
+    It calls the authenticate endpoint with send-request, challenges with 401 and
+    WWW-Authenticate, and deletes any client-sent X-Caller-* before setting its own.
+    """
+    root = _policy_document(props)
+    if root is None or isinstance(root, Finding):
+        return [root] if root is not None else []
+    findings: list[Finding] = []
+    urls = [(e.findtext("set-url") or "").strip() for e in root.iter("send-request")]
+    if not any(url.rstrip("/").endswith(AUTHENTICATE_PATH) for url in urls):
+        findings.append(
+            violation(f"no send-request to users-api's {AUTHENTICATE_PATH}: callers go unchecked")
+        )
+    challenges = [
+        r
+        for r in root.iter("return-response")
+        if any(s.get("code") == "401" for s in r.iter("set-status"))
+        and any(str(h.get("name", "")).lower() == "www-authenticate" for h in r.iter("set-header"))
+    ]
+    if not challenges:
+        findings.append(violation("no 401 response with WWW-Authenticate for missing credentials"))
+    for header in CALLER_HEADERS:
+        actions = _header_actions(root, header)
+        if not actions or actions[0] != "delete":
+            findings.append(
+                violation(f"{header} is not deleted before it is set: a client could forge it")
+            )
+        elif "override" not in actions[1:]:
+            findings.append(violation(f"{header} is deleted but never set from the verdict"))
+    return findings
+
+
+def product_policy_limits(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """A product policy limits each subscription: rate-limit-by-key and a quota."""
+    root = _policy_document(props)
+    if root is None or isinstance(root, Finding):
+        return [root] if root is not None else []
+    findings: list[Finding] = []
+    limits = list(root.iter("rate-limit-by-key"))
+    if not limits or not all(e.get("counter-key") for e in limits):
+        findings.append(violation("no rate-limit-by-key with a counter-key"))
+    if not any(True for _ in root.iter("quota-by-key")) and not any(
+        True for _ in root.iter("quota")
+    ):
+        findings.append(violation("no quota-by-key (classic) or quota (v2) per subscription"))
+    return findings
+
+
+def logger_managed_identity(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """An Application Insights logger authenticates with an identity; its connection string
+    is a named value reference, never an instrumentation key or a literal."""
+    kind = lookup(props, "loggerType")
+    if kind is UNKNOWN:
+        return [unknown("loggerType")]
+    if str(kind).lower() != "applicationinsights":
+        return []
+    credentials = lookup(props, "credentials")
+    if credentials is UNKNOWN:
+        return [unknown("credentials")]
+    if not isinstance(credentials, Mapping):
+        return [violation("credentials are not set; give connectionString and identityClientId")]
+    findings: list[Finding] = []
+    if "instrumentationKey" in credentials:
+        findings.append(violation("credentials.instrumentationKey is a shared key; use identity"))
+    connection = credentials.get("connectionString")
+    if connection is UNKNOWN:
+        findings.append(unknown("credentials.connectionString"))
+    elif not (
+        isinstance(connection, str) and connection.startswith("{{") and connection.endswith("}}")
+    ):
+        findings.append(
+            violation("credentials.connectionString is not a {{named value}} reference")
+        )
+    client = credentials.get("identityClientId")
+    if client is UNKNOWN:
+        findings.append(unknown("credentials.identityClientId"))
+    elif not (isinstance(client, str) and client):
+        findings.append(
+            violation("credentials.identityClientId is not set; telemetry must be Entra-signed")
+        )
+    return findings
+
+
+def diagnostic_no_credentials(props: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """Gateway diagnostics never log Authorization or subscription key headers."""
+    findings: list[Finding] = []
+    for side in ("frontend", "backend"):
+        for message in ("request", "response"):
+            headers = lookup(props, f"{side}.{message}.headers")
+            if headers is UNKNOWN:
+                findings.append(unknown(f"{side}.{message}.headers"))
+            elif isinstance(headers, list):
+                logged = sorted(str(h) for h in headers if str(h).lower() in CREDENTIAL_HEADERS)
+                if logged:
+                    findings.append(violation(f"{side}.{message}.headers logs {', '.join(logged)}"))
+    return findings
+
+
 RULES = (
     ResourceRule(
         name="apim-managed-identity",
@@ -244,5 +421,43 @@ RULES = (
         resource_types=POLICIES,
         control="Azure.APIM.CORSPolicy",
         check=cors_not_wildcard,
+    ),
+    ResourceRule(
+        name="apim-vnet-shape",
+        description="API Management uses a VNet mode its tier has; injected classic tiers "
+        "bring a Standard public IP (stv2).",
+        resource_types=(SERVICE,),
+        control="MCSB NS-2",
+        check=vnet_shape,
+    ),
+    ResourceRule(
+        name="apim-api-policy-basic-auth",
+        description="API Management API policies check basic credentials with users-api and "
+        "delete client-sent caller headers before setting them.",
+        resource_types=(API_POLICY,),
+        control="MCSB IM-1",
+        check=api_policy_basic_auth,
+    ),
+    ResourceRule(
+        name="apim-product-policy-limits",
+        description="API Management product policies rate-limit and cap each subscription.",
+        resource_types=(PRODUCT_POLICY,),
+        control="MCSB NS-5",
+        check=product_policy_limits,
+    ),
+    ResourceRule(
+        name="apim-logger-managed-identity",
+        description="API Management Application Insights loggers authenticate with a managed "
+        "identity and a named value connection string.",
+        resource_types=(LOGGER,),
+        control="MCSB IM-3",
+        check=logger_managed_identity,
+    ),
+    ResourceRule(
+        name="apim-diagnostic-no-credentials",
+        description="API Management diagnostics do not log credential headers.",
+        resource_types=DIAGNOSTICS,
+        control="MCSB IM-8",
+        check=diagnostic_no_credentials,
     ),
 )

@@ -31,7 +31,13 @@ SECRET_ENV = re.compile(
     r"connection[_-]?string|sas[_-]?token|private[_-]?key)",
     re.IGNORECASE,
 )
-HARMLESS_ENV = re.compile(r"^applicationinsights_connection_string$", re.IGNORECASE)
+# Names that match SECRET_ENV but hold no secret: App Insights' connection string (local auth
+# off, it only names the component), and Argon2id's cost parameters, which every stored hash
+# carries in the clear (RFC 9106 section 3.1; the PHC string format).
+HARMLESS_ENV = re.compile(
+    r"^(applicationinsights_connection_string|password_hash_(time_cost|memory_kib|parallelism))$",
+    re.IGNORECASE,
+)
 ALLOWED_EXTERNAL_OPTION = "allowedExternalApps"
 PROBE_EXEMPT_OPTION = "probeExemptImages"
 # The program's first-deploy image (config/images.py BOOTSTRAP_IMAGE) has no health routes;

@@ -1167,12 +1167,10 @@ CA_PROPS = {
 }
 
 
-def _ca_env(value: Any) -> dict[str, Any]:
+def _ca_env(value: Any, name: str = "PARTNER_API_KEY") -> dict[str, Any]:
     return {
         **CA_PROPS,
-        "template": {
-            "containers": [{"name": "orders", "env": [{"name": "PARTNER_API_KEY", "value": value}]}]
-        },
+        "template": {"containers": [{"name": "orders", "env": [{"name": name, "value": value}]}]},
     }
 
 
@@ -1192,6 +1190,21 @@ CONTAINER_APPS = [
         "violation",
         one(CA, _ca_env("s3cr3t")),
         note="env-var",
+    ),
+    # Argon2id's cost parameters are public (every hash carries them); a password is not.
+    Fixture(
+        "containerapp-no-inline-secrets",
+        "compliant",
+        "pass",
+        one(CA, _ca_env("19456", "PASSWORD_HASH_MEMORY_KIB")),
+        note="hash-cost",
+    ),
+    Fixture(
+        "containerapp-no-inline-secrets",
+        "violating",
+        "violation",
+        one(CA, _ca_env("hunter2hunter2", "ADMIN_PASSWORD_HASH")),
+        note="password-hash",
     ),
 ]
 
