@@ -204,6 +204,8 @@ pulumi.export("log_analytics_workspace_id", observability.workspace_id)
 pulumi.export("key_vault_uri", security.key_vault_uri)
 if database is not None:
     pulumi.export("sql_server_fqdn", database.server_fqdn)
+    # The name clients use: the failover group's listener in prod, else the server.
+    pulumi.export("sql_listener_fqdn", database.listener_fqdn)
     pulumi.export("sql_database_name", database.database_name)
     pulumi.export("database_identities", database.database_identities)
 if messaging is not None:

@@ -8,6 +8,7 @@ from config.data import DatabaseSettings, EtlSettings
 from config.environment import EnvironmentSettings
 from config.network import NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
+from config.recovery import RecoverySettings
 from config.skus import (
     AcrSku,
     ApimSku,
@@ -210,6 +211,13 @@ def _prod() -> EnvironmentSettings:
         etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
         # Order bursts at market open: room for more instances than the default 40.
         functions=FunctionsSettings(maximum_instance_count=100),
+        # Seed 000: RTO < 4 h, RPO < 1 h. Geo-restore alone takes ~12 h (config/recovery.py),
+        # so every stateful component keeps a live copy in the paired region.
+        recovery=RecoverySettings(
+            sql_failover_group=True,
+            acr_geo_replication=True,
+            service_bus_geo_replication=True,
+        ),
     )
 
 
