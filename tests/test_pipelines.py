@@ -201,8 +201,9 @@ def test_pr_plan_covers_every_stack_and_the_snapshot_diff() -> None:
     assert checkout["with"]["fetch-depth"] == 0
     text = "\n".join(s.get("run", "") for s in _steps(plan))
     assert f"for stack in {' '.join(STAGES)}" in text
-    assert "plan-markdown" in text and "$GITHUB_STEP_SUMMARY" in text
-    assert "snapshot-diff BASE=origin/main FORMAT=markdown" in text
+    # -s: no echoed command lines in the summary, only the Markdown.
+    assert 'make -s plan-markdown STACK="$stack" >> "$GITHUB_STEP_SUMMARY"' in text
+    assert "make -s snapshot-diff BASE=origin/main FORMAT=markdown" in text
     assert {"plan-markdown", "snapshot-diff"} <= set(_make_targets())
 
 
