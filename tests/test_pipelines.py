@@ -165,6 +165,8 @@ def test_stage_steps_run_promote_up_grants_functions_smoke_in_order() -> None:
     functions = index(lambda s: "scripts.deploy_functions" in s.get("run", ""))
     smoke = index(lambda s: "scripts.smoke_gateway" in s.get("run", ""))
     assert promote < configure < up < grants < functions < smoke
+    # A stack with a gateway must be smoke-tested through it; only qa (no APIM) skips.
+    assert "enable_api_management" in steps[smoke]["run"] and "exit 1" in steps[smoke]["run"]
     assert steps[promote]["if"] == "inputs.stack != 'dev'"
     # Promotion is by digest, never by tag.
     assert "@$digest" in steps[promote]["run"]
