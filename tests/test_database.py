@@ -118,14 +118,21 @@ def test_database_sku_backups_and_resilience(stack: str) -> None:
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
 def test_auditing_diagnostics_alerts_and_defender(stack: str) -> None:
     run = stack_run(stack)
-    server, database = _primary(run), run.one(DATABASE)
-    audit = run.one("azure-native:sql:ServerBlobAuditingPolicy")
-    assert audit.inputs["state"] == "Enabled"
-    assert audit.inputs["isAzureMonitorTargetEnabled"] is True
+    database = run.one(DATABASE)
+    servers = run.by_type(SERVER)
+    audits = run.by_type("azure-native:sql:ServerBlobAuditingPolicy")
+    # Every server audits, the failover group's partner (prod) included.
+    assert sorted(a.inputs["serverName"] for a in audits) == sorted(
+        s.inputs["serverName"] for s in servers
+    )
+    for audit in audits:
+        assert audit.inputs["state"] == "Enabled"
+        assert audit.inputs["isAzureMonitorTargetEnabled"] is True
     targets = {
         d.inputs["resourceUri"] for d in run.by_type("azure-native:monitor:DiagnosticSetting")
     }
-    assert f"{server.id}/databases/master" in targets
+    for each in servers:
+        assert f"{each.id}/databases/master" in targets
     assert database.id in targets
     alerts = [
         a
@@ -137,7 +144,7 @@ def test_auditing_diagnostics_alerts_and_defender(stack: str) -> None:
         "storage_percent",
     }
     defender = run.by_type("azure-native:sql:ServerSecurityAlertPolicy")
-    assert len(defender) == (1 if stack in ("staging", "prod") else 0)
+    assert len(defender) == (len(servers) if stack in ("staging", "prod") else 0)
 
 
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
