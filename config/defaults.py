@@ -10,6 +10,7 @@ from config.gateway import GatewaySettings, ProductLimits
 from config.images import SERVICE_NAMES
 from config.network import NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
+from config.recovery import RecoverySettings
 from config.skus import (
     AcrSku,
     ApimSku,
@@ -237,6 +238,13 @@ def _prod() -> EnvironmentSettings:
             reference_data=ProductLimits(rate_limit_calls=600, quota_calls=1_000_000),
             trading=ProductLimits(rate_limit_calls=300, quota_calls=200_000),
             verdict_cache_seconds=30,
+        ),
+        # Seed 000: RTO < 4 h, RPO < 1 h. Geo-restore alone takes ~12 h (config/recovery.py),
+        # so every stateful component keeps a live copy in the paired region.
+        recovery=RecoverySettings(
+            sql_failover_group=True,
+            acr_geo_replication=True,
+            service_bus_geo_replication=True,
         ),
     )
 

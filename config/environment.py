@@ -12,6 +12,7 @@ from config.data import MIRRORS_PROD, DatabaseSettings, EtlSettings
 from config.gateway import MAX_UNITS, GatewaySettings
 from config.network import NetworkSettings
 from config.protection import MonitoringSettings, SecuritySettings
+from config.recovery import RecoverySettings
 from config.skus import (
     APIM_INJECTED_SKUS,
     APIM_INTEGRATED_SKUS,
@@ -40,6 +41,7 @@ class EnvironmentSettings(_Model):
     functions: FunctionsSettings = FunctionsSettings()
     container_apps: ContainerAppsSettings = ContainerAppsSettings()
     gateway: GatewaySettings = GatewaySettings()
+    recovery: RecoverySettings = RecoverySettings()
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -146,6 +148,37 @@ def _gateway_rejections(s: EnvironmentSettings) -> list[str]:
     return out
 
 
+def _recovery_rejections(s: EnvironmentSettings) -> list[str]:
+    """Cross-region copies need the tier that offers them."""
+    out: list[str] = []
+    r, skus, features = s.recovery, s.skus, s.features
+    if r.acr_geo_replication and skus.container_registry is not AcrSku.PREMIUM:
+        # https://learn.microsoft.com/azure/container-registry/container-registry-geo-replication
+        out.append(
+            f"recovery.acrGeoReplication = true with skus.containerRegistry = "
+            f"{skus.container_registry.value}: geo-replication needs Premium; allowed: Premium, "
+            "or acrGeoReplication = false"
+        )
+    if r.acr_geo_replication and not features.enable_container_apps:
+        out.append(
+            "recovery.acrGeoReplication = true with features.enableContainerApps = false: there "
+            "is no registry to replicate; allowed: false"
+        )
+    if r.service_bus_geo_replication and skus.service_bus is not ServiceBusSku.PREMIUM:
+        # https://learn.microsoft.com/azure/service-bus-messaging/service-bus-geo-replication
+        out.append(
+            f"recovery.serviceBusGeoReplication = true with skus.serviceBus = "
+            f"{skus.service_bus.value}: geo-replication needs Premium; allowed: Premium, or "
+            "serviceBusGeoReplication = false"
+        )
+    if r.sql_failover_group and not features.enable_sql_database:
+        out.append(
+            "recovery.sqlFailoverGroup = true with features.enableSqlDatabase = false: there is "
+            "no database to replicate; allowed: false"
+        )
+    return out
+
+
 def _azure_rejections(s: EnvironmentSettings) -> list[str]:
     out: list[str] = []
     skus, features, security = s.skus, s.features, s.security
@@ -175,6 +208,7 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
     out += _functions_rejections(s)
     out += _container_apps_rejections(s)
     out += _gateway_rejections(s)
+    out += _recovery_rejections(s)
     if s.database.backup_retention_days > 7 and skus.sql_database == "Basic":
         out.append(
             f"database.backupRetentionDays = {s.database.backup_retention_days} with "

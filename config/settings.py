@@ -51,6 +51,7 @@ from config.gateway import GatewaySettings, ProductLimits
 from config.images import ImageDigests
 from config.network import MAX_SUBNET_PREFIX, NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
+from config.recovery import PAIRED_REGIONS, RecoverySettings, region_rejections, secondary_region
 from config.skus import (
     APIM_INJECTED_SKUS,
     APIM_INTEGRATED_SKUS,
@@ -78,6 +79,7 @@ __all__ = [
     "ENVIRONMENTS",
     "MAX_SUBNET_PREFIX",
     "MIRRORS_PROD",
+    "PAIRED_REGIONS",
     "SQL_ZONE_REDUNDANT_SKUS",
     "STACK_KEYS",
     "ZONE_REDUNDANT_REGIONS",
@@ -105,6 +107,7 @@ __all__ = [
     "MonitoringSettings",
     "NetworkSettings",
     "ProductLimits",
+    "RecoverySettings",
     "RedisSku",
     "RevisionPin",
     "SecuritySettings",
@@ -119,6 +122,7 @@ __all__ = [
     "get_environment_settings",
     "load_stack_settings",
     "read_stack_settings",
+    "secondary_region",
 ]
 
 
@@ -170,6 +174,11 @@ class StackSettings(BaseModel):
     @property
     def environment(self) -> Environment:
         return self.env.environment
+
+    @property
+    def secondary_region(self) -> str | None:
+        """Where the recovery copies live (validated to exist when any is on)."""
+        return secondary_region(self.env.recovery, self.deployment.location)
 
 
 # Keys a stack file may set under the `platform:` namespace.
@@ -242,7 +251,7 @@ def load_stack_settings(stack: str, config: Mapping[str, Any]) -> StackSettings:
 def _stack_rejections(deployment: DeploymentSettings, env: EnvironmentSettings) -> list[str]:
     """Combinations of the stack file's values and the environment's that Azure would
     accept but leave open."""
-    out: list[str] = []
+    out: list[str] = list(region_rejections(env.recovery, deployment.location))
     public = not env.security.enable_private_endpoints
     admits = deployment.allowed_ip_ranges or env.network.enable_nat_gateway
     if env.features.enable_service_bus and public and not admits:

@@ -268,6 +268,22 @@ def _sql_database(r: RecordedResource, ctx: _Context) -> list[Charge]:
     return [(f"sql.{_sku_name(r)}", 1, "")]
 
 
+def _sql_failover_group(r: RecordedResource, ctx: _Context) -> list[Charge]:
+    """Each database in the group has a geo-secondary on the partner, billed like the primary.
+
+    https://learn.microsoft.com/azure/azure-sql/database/failover-group-sql-db
+    """
+    ids = set(r.inputs.get("databases") or [])
+    databases = [
+        d
+        for d in ctx.run.resources.values()
+        if d.type == "azure-native:sql:Database" and d.id in ids
+    ]
+    if len(databases) != len(ids):
+        raise _UnpricedError("a failover group database the run did not record")
+    return [(f"sql.{_sku_name(d)}", 1, f"geo-secondary of {d.name}") for d in databases]
+
+
 def _sql_ltr(r: RecordedResource, ctx: _Context) -> list[Charge]:
     database = ctx.run.resources.get(r.parent or "")
     redundancy = (
@@ -285,7 +301,17 @@ def _service_bus(r: RecordedResource, ctx: _Context) -> list[Charge]:
     name = str(sku.get("name"))
     if name == "Premium":
         units = float(sku.get("capacity", 1))
-        return [("servicebus.premium", units * HOURS_PER_MONTH, f"{units:g} messaging unit(s)")]
+        # Geo-replication bills every replica's messaging units, the secondary's included.
+        # https://learn.microsoft.com/azure/service-bus-messaging/service-bus-geo-replication
+        replicas = len((r.inputs.get("geoDataReplication") or {}).get("locations") or []) or 1
+        return [
+            (
+                "servicebus.premium",
+                units * replicas * HOURS_PER_MONTH,
+                f"{units:g} messaging unit(s)"
+                + (f" x {replicas} replicas" if replicas > 1 else ""),
+            )
+        ]
     if name == "Standard":
         extra = max(0.0, ctx.usage.servicebus_ops_million - 13)
         return [
@@ -400,6 +426,7 @@ PRICERS: dict[str, Pricer] = {
         ("key_vault.operations", ctx.usage.key_vault_ops_10k, "assumed")
     ],
     "azure-native:sql:Database": _sql_database,
+    "azure-native:sql:FailoverGroup": _sql_failover_group,
     "azure-native:sql:LongTermRetentionPolicy": _sql_ltr,
     "azure-native:sql:ServerSecurityAlertPolicy": _sql_defender,
     "azure-native:servicebus:Namespace": _service_bus,
@@ -413,6 +440,11 @@ PRICERS: dict[str, Pricer] = {
     "azure-native:cdn:Profile": lambda r, ctx: [(f"front_door.{_sku_name(r)}", 1, "base fee")],
     "azure-native:containerregistry:Registry": lambda r, ctx: [
         (f"acr.{_sku_name(r)}", DAYS_PER_MONTH, "")
+    ],
+    # Each geo-replica is billed at the Premium registry's daily rate.
+    # https://azure.microsoft.com/pricing/details/container-registry/
+    "azure-native:containerregistry:Replication": lambda r, ctx: [
+        ("acr.Premium", DAYS_PER_MONTH, f"geo-replica in {r.inputs.get('location')}")
     ],
     "azure-native:app:ContainerApp": _container_app,
     "azure-native:app:ManagedEnvironment": _managed_environment,

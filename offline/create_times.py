@@ -102,6 +102,13 @@ CREATE_MINUTES: dict[str, CreateTime] = {
     "azure-native:sql:ServerBlobAuditingPolicy": _quick(0.5),
     "azure-native:sql:ServerSecurityAlertPolicy": _quick(0.5),
     "azure-native:sql:SqlVulnerabilityAssessmentsSetting": _quick(0.5),
+    # Creating the group seeds each database's geo-secondary on the partner: minutes for a
+    # new, nearly empty database, longer the larger it is.
+    "azure-native:sql:FailoverGroup": CreateTime(
+        5.0,
+        "https://learn.microsoft.com/azure/azure-sql/database/failover-group-configure-sql-db",
+        note="includes seeding an empty database's geo-secondary",
+    ),
     # Messaging
     "azure-native:servicebus:Namespace": CreateTime(1.0, _SERVICE_BUS),
     "azure-native:servicebus:Queue": _quick(0.2),
@@ -149,6 +156,11 @@ CREATE_MINUTES: dict[str, CreateTime] = {
         "classic tiers: 30-40 minutes to create and activate; v2 tiers: see SKU_CREATE_MINUTES",
     ),
     "azure-native:containerregistry:Registry": _quick(1.0),
+    "azure-native:containerregistry:Replication": CreateTime(
+        3.0,
+        "https://learn.microsoft.com/azure/container-registry/container-registry-geo-replication",
+        note="the replica region's endpoint; images then sync in the background",
+    ),
     "azure-native:app:ManagedEnvironment": CreateTime(10.0, _CONTAINER_APPS),
     "azure-native:app:ContainerApp": CreateTime(2.0, _CONTAINER_APPS),
     "azure-native:web:AppServicePlan": CreateTime(1.0, _FLEX),

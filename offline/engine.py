@@ -271,8 +271,9 @@ def load_stack_config(
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     raw: dict[str, Any] = {}
     for key, spec in (project.get("config") or {}).items():
-        if isinstance(spec, dict) and "value" in spec:
-            raw[_qualify(key, project["name"])] = spec["value"]
+        # A declared key's default reaches the program like a value, as the CLI passes it.
+        if isinstance(spec, dict) and ("value" in spec or "default" in spec):
+            raw[_qualify(key, project["name"])] = spec.get("value", spec.get("default"))
     if stack_file.exists():
         stack_doc = yaml.safe_load(stack_file.read_text()) or {}
         for key, value in (stack_doc.get("config") or {}).items():

@@ -156,7 +156,10 @@ def entry(
 # Shared reasons.
 NO_CMK = "platform-managed keys (MCSB DP-4 default); no regulatory need for customer keys here"
 DEFENDER = "Defender for Cloud plans are subscription settings, outside this program"
-SINGLE_REGION = "single-region platform by design (seed 003); zone redundancy is per-SKU"
+SINGLE_REGION = (
+    "compute runs in one region by design (seed 003); prod data keeps cross-region copies "
+    "(config/recovery.py); zone redundancy is per-SKU"
+)
 CLASSIC_AFD = (
     "Front Door classic / CDN classic check; the platform uses Front Door Standard/Premium"
 )
@@ -540,7 +543,8 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.SQL.ElasticPoolNaming ! the platform creates no elastic pools
         Azure.SQL.JobAgentNaming ! the platform creates no elastic job agents
         Azure.SQL.StretchDBNaming ! Stretch Database is SQL Server on-premises, not Azure SQL
-        Azure.SQL.FGName ! no failover groups ({SINGLE_REGION})
+        Azure.SQL.FGName ! failover group names come from infra/core/naming.py (sql_server rule,
+            role fog); Azure validates the DNS name
         Azure.SQL.VAScan ! the database layer enables express vulnerability assessment
             (sql:SqlVulnerabilityAssessmentsSetting)
         IM-1 = sql-entra-only-auth
@@ -576,6 +580,13 @@ CATALOG: tuple[TypeEntry, ...] = (
         """,
         checkov=("Microsoft.Sql/servers/databases", "azurerm_mssql_database"),
         related=("sql:Server",),
+    ),
+    entry(
+        "sql:FailoverGroup",
+        """
+        BR-1 = sql-failover-group-complete, prod-cross-region-copies
+        """,
+        related=("sql:Server", "sql:Database"),
     ),
     entry(
         "sql:FirewallRule",
@@ -664,7 +675,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.ServiceBus.AuditLogs = diagnostic-settings-required
         Azure.ServiceBus.DisableLocalAuth = servicebus-local-auth-disabled
         Azure.ServiceBus.MinTLS = servicebus-min-tls
-        Azure.ServiceBus.GeoReplica ! {SINGLE_REGION}
+        Azure.ServiceBus.GeoReplica = servicebus-geo-replicated
         Azure.ServiceBus.Usage ! every entity comes from the messaging layer's entity table and has
             a consumer
         NS-2 = servicebus-no-public-network, servicebus-network-rule-set, servicebus-sku,
@@ -999,6 +1010,17 @@ CATALOG: tuple[TypeEntry, ...] = (
         upcoming=True,
     ),
     entry(
+        "containerregistry:Replication",
+        """
+        CKV_AZURE_233 ! the registry layer creates every replica with zoneRedundancy Enabled;
+            no rule checks it yet
+        Azure.ACR.GeoReplica = acr-replica-endpoint-enabled, prod-cross-region-copies
+        BR-1 = prod-cross-region-copies
+        """,
+        checkov=("Microsoft.ContainerRegistry/registries/replications",),
+        related=("containerregistry:Registry",),
+    ),
+    entry(
         "containerregistry:Registry",
         f"""
         CKV_AZURE_137 = acr-admin-user-disabled
@@ -1007,7 +1029,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         CKV_AZURE_163 ! image scanning is Defender for Containers, a subscription plan
         CKV_AZURE_164 ! images are promoted by digest from CI (DESIGN.md); content trust is
             deprecated by Azure
-        CKV_AZURE_165 ! {SINGLE_REGION}
+        CKV_AZURE_165 = prod-cross-region-copies
         CKV_AZURE_166 ! quarantine is a preview feature; CI promotes scanned digests
         CKV_AZURE_167 ! retention of untagged manifests is a Premium housekeeping setting, not a
             control
@@ -1026,7 +1048,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.ACR.ImageHealth ! {DEFENDER}
         Azure.ACR.ContentTrust ! images are promoted by digest from CI (DESIGN.md)
         Azure.ACR.Quarantine ! preview feature; CI promotes scanned digests
-        Azure.ACR.GeoReplica ! {SINGLE_REGION}
+        Azure.ACR.GeoReplica = prod-cross-region-copies
         Azure.ACR.MinSku ! SKU per environment; Premium where private endpoints are required
             (DESIGN.md)
         Azure.ACR.Retention ! housekeeping, not a security control

@@ -44,9 +44,17 @@ def test_every_stack_fits_its_budget(stack: str) -> None:
     assert not report.over_budget, cost.render_text(report)
 
 
-def test_prod_is_dominated_by_ddos_logs_and_firewall() -> None:
+def test_prod_is_dominated_by_ddos_service_bus_and_logs() -> None:
+    # Service Bus geo-replication bills the secondary replica's messaging unit too.
     top = [name for _, name, _, _ in _estimate(stack_run("prod")).dominant(3)]
-    assert top == ["networking-ddos", "observability-workspace", "networking-firewall"]
+    assert top == ["networking-ddos", "messaging-sb", "observability-workspace"]
+
+
+def test_geo_replication_doubles_the_service_bus_units(run_with: Run) -> None:
+    single = _overridden(run_with, "prod", {"recovery": {"serviceBusGeoReplication": False}})
+    sb = [i for i in _estimate(stack_run("prod")).items if i.name == "messaging-sb"]
+    sb_single = [i for i in _estimate(single).items if i.name == "messaging-sb"]
+    assert sb[0].quantity == pytest.approx(2 * sb_single[0].quantity)
 
 
 def test_sql_sku_change_moves_the_estimate_by_the_list_price_difference(run_with: Run) -> None:

@@ -10,16 +10,27 @@ import pytest
 from config.settings import ENVIRONMENTS, get_environment_settings
 from infra.database import DatabaseUser, grant_statements, users_from_outputs
 from infra.database.sql_database import sku_args
-from offline.engine import DEPLOYER_OBJECT_ID, TENANT_ID, ProgramRun
+from offline.engine import DEPLOYER_OBJECT_ID, TENANT_ID, ProgramRun, RecordedResource
 from tests.conftest import stack_run
 
 SERVER = "azure-native:sql:Server"
 DATABASE = "azure-native:sql:Database"
 
 
+def _primary(run: ProgramRun) -> RecordedResource:
+    """The primary server (prod also has the failover group's partner)."""
+    (server,) = [r for r in run.by_type(SERVER) if r.name == "database-sql"]
+    return server
+
+
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
-def test_server_is_entra_only_with_tls_12(stack: str) -> None:
-    server = stack_run(stack).one(SERVER)
+@pytest.mark.parametrize("role", ["database-sql", "database-secondary-sql"])
+def test_server_is_entra_only_with_tls_12(stack: str, role: str) -> None:
+    servers = [r for r in stack_run(stack).by_type(SERVER) if r.name == role]
+    if role == "database-secondary-sql" and stack != "prod":
+        assert servers == []
+        return
+    (server,) = servers
     admin = server.inputs["administrators"]
     assert admin["azureADOnlyAuthentication"] is True
     assert admin["administratorType"] == "ActiveDirectory"
@@ -37,7 +48,7 @@ def test_admin_group_from_stack_config(run_with: object) -> None:
         "prod",
         **{"platform:sqlAdminLogin": "sg-sql-admins", "platform:sqlAdminObjectId": group_id},
     )
-    admin = run.one(SERVER).inputs["administrators"]
+    admin = _primary(run).inputs["administrators"]
     assert admin == {**admin, "login": "sg-sql-admins", "sid": group_id, "principalType": "Group"}
 
 
@@ -51,7 +62,7 @@ def test_half_an_admin_is_rejected(run_with: object) -> None:
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
 def test_public_access_off_with_private_endpoint_else_firewall_allow_list(stack: str) -> None:
     run = stack_run(stack)
-    server = run.one(SERVER)
+    server = _primary(run)
     endpoints = [
         e
         for e in run.by_type("azure-native:network:PrivateEndpoint")
@@ -107,14 +118,21 @@ def test_database_sku_backups_and_resilience(stack: str) -> None:
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
 def test_auditing_diagnostics_alerts_and_defender(stack: str) -> None:
     run = stack_run(stack)
-    server, database = run.one(SERVER), run.one(DATABASE)
-    audit = run.one("azure-native:sql:ServerBlobAuditingPolicy")
-    assert audit.inputs["state"] == "Enabled"
-    assert audit.inputs["isAzureMonitorTargetEnabled"] is True
+    database = run.one(DATABASE)
+    servers = run.by_type(SERVER)
+    audits = run.by_type("azure-native:sql:ServerBlobAuditingPolicy")
+    # Every server audits, the failover group's partner (prod) included.
+    assert sorted(a.inputs["serverName"] for a in audits) == sorted(
+        s.inputs["serverName"] for s in servers
+    )
+    for audit in audits:
+        assert audit.inputs["state"] == "Enabled"
+        assert audit.inputs["isAzureMonitorTargetEnabled"] is True
     targets = {
         d.inputs["resourceUri"] for d in run.by_type("azure-native:monitor:DiagnosticSetting")
     }
-    assert f"{server.id}/databases/master" in targets
+    for each in servers:
+        assert f"{each.id}/databases/master" in targets
     assert database.id in targets
     alerts = [
         a
@@ -126,13 +144,13 @@ def test_auditing_diagnostics_alerts_and_defender(stack: str) -> None:
         "storage_percent",
     }
     defender = run.by_type("azure-native:sql:ServerSecurityAlertPolicy")
-    assert len(defender) == (1 if stack in ("staging", "prod") else 0)
+    assert len(defender) == (len(servers) if stack in ("staging", "prod") else 0)
 
 
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
 def test_prod_data_is_protected_and_locked(stack: str) -> None:
     run = stack_run(stack)
-    server, database = run.one(SERVER), run.one(DATABASE)
+    server, database = _primary(run), run.one(DATABASE)
     locked = {
         lock.inputs["scope"]
         for lock in run.by_type("azure-native:authorization:ManagementLockByScope")

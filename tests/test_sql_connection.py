@@ -23,9 +23,12 @@ POLICY = "azure-native:resources:Resource"
 
 
 def _policy(run: ProgramRun) -> tuple[dict[str, object], object]:
-    (found,) = [
+    """The primary server's policy (prod's failover partner has its own, set the same way)."""
+    policies = [
         r for r in run.by_type(POLICY) if r.inputs.get("resourceType") == "connectionPolicies"
     ]
+    assert len(policies) == len(run.by_type("azure-native:sql:Server"))
+    (found,) = [p for p in policies if p.name.startswith("database-sql")]
     return found.inputs, found
 
 
@@ -40,7 +43,7 @@ def test_sql_ports_for_each_policy_and_path() -> None:
 def test_connection_policy_is_set_explicitly_on_the_server(stack: str) -> None:
     run = stack_run(stack)
     inputs, resource = _policy(run)
-    server = run.one("azure-native:sql:Server")
+    (server,) = [r for r in run.by_type("azure-native:sql:Server") if r.name == "database-sql"]
     assert inputs["resourceProviderNamespace"] == "Microsoft.Sql"
     assert inputs["parentResourcePath"] == f"servers/{server.inputs['serverName']}"
     assert inputs["resourceName"] == "default"

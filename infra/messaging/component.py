@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from config.settings import ServiceBusSku, SubnetName
+from config.settings import ServiceBusSku, SubnetName, secondary_region
 from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.messaging.entities import (
@@ -110,6 +110,12 @@ class Messaging(pulumi.ComponentResource):
                 sku=env.skus.service_bus,
                 private=private,
                 tags=tags,
+                replica_region=(
+                    secondary_region(env.recovery, args.placement.location)
+                    if env.recovery.service_bus_geo_replication
+                    else None
+                ),
+                max_replication_lag_seconds=env.recovery.service_bus_max_lag_seconds,
             ),
             parent=self,
         )

@@ -27,6 +27,10 @@ class NamespaceArgs:
     sku: ServiceBusSku
     private: bool
     tags: Mapping[str, str]
+    # Geo-replication (Premium): the region of the secondary replica and the largest lag
+    # the primary tolerates before it refuses writes; None: one region only.
+    replica_region: str | None = None
+    max_replication_lag_seconds: int = 300
 
 
 def namespace_sku(sku: ServiceBusSku) -> servicebus.SBSkuArgs:
@@ -71,6 +75,25 @@ def create_namespace(
         # Zone redundancy is a Premium feature; Standard is left to the platform default.
         # https://learn.microsoft.com/azure/reliability/reliability-service-bus
         zone_redundant=True if premium else None,
+        # Messages and metadata replicated to a second region, promoted by the operator on a
+        # region loss (docs/runbook.md#region-loss).
+        # https://learn.microsoft.com/azure/service-bus-messaging/service-bus-geo-replication
+        geo_data_replication=(
+            servicebus.GeoDataReplicationPropertiesArgs(
+                locations=[
+                    servicebus.NamespaceReplicaLocationArgs(
+                        location_name=args.location, role_type=servicebus.GeoDRRoleType.PRIMARY
+                    ),
+                    servicebus.NamespaceReplicaLocationArgs(
+                        location_name=args.replica_region,
+                        role_type=servicebus.GeoDRRoleType.SECONDARY,
+                    ),
+                ],
+                max_replication_lag_duration_in_seconds=args.max_replication_lag_seconds,
+            )
+            if premium and args.replica_region is not None
+            else None
+        ),
         tags=dict(args.tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )

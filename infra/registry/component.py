@@ -9,7 +9,7 @@ import pulumi
 from pulumi_azure_native import containerregistry
 
 from config.images import BOOTSTRAP_IMAGE, BOOTSTRAP_PORT, SERVICE_NAMES, ServiceName
-from config.settings import AcrSku, SubnetName
+from config.settings import AcrSku, SubnetName, secondary_region
 from infra.core.placement import Placement
 from infra.core.tags import layer_tags
 from infra.networking.private_endpoints import (
@@ -120,6 +120,22 @@ class Registry(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        replica = secondary_region(env.recovery, place.location)
+        if env.recovery.acr_geo_replication and replica is not None:
+            # The same login server and digests served from the secondary region: a
+            # redeploy there pulls what prod ran. Premium only (settings enforce it).
+            # https://learn.microsoft.com/azure/container-registry/container-registry-geo-replication
+            containerregistry.Replication(
+                f"{name}-acr-replica",
+                registry_name=registry.name,
+                resource_group_name=place.resource_group_name,
+                location=replica,
+                replication_name=replica,
+                region_endpoint_enabled=True,
+                zone_redundancy="Enabled",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=registry),
+            )
 
         # Each service pulls its own image with its user-assigned identity (AcrPull, nothing
         # more), scoped to this registry. The workers run on Functions from a zip, not here.

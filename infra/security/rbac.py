@@ -24,6 +24,8 @@ class BuiltInRole(StrEnum):
     STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
     STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
     MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+    # The bootstrap's deployers: encrypt and decrypt with the secrets-provider key.
+    KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 
 
 def role_assignment_name(logical_name: str) -> str:

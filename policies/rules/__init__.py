@@ -16,6 +16,7 @@ from policies.rules import (
     network_defaults,
     optional_stores,
     outputs,
+    recovery,
     servicebus,
     sql,
     stack,
@@ -40,6 +41,7 @@ RULES: tuple[AnyRule, ...] = (
     *monitoring.RULES,
     *optional_stores.RULES,
     *stack.RULES,
+    *recovery.RULES,
     *outputs.RULES,
 )
 

@@ -1373,6 +1373,100 @@ CONTAINER_APP_SERVICES = [
     ),
 ]
 
+SB_PREMIUM = {"sku": {"name": "Premium", "tier": "Premium", "capacity": 1}}
+GEO = {
+    "locations": [
+        {"locationName": "westus2", "roleType": "Primary"},
+        {"locationName": "westcentralus", "roleType": "Secondary"},
+    ],
+    "maxReplicationLagDurationInSeconds": 300,
+}
+FOG = "azure-native:sql:FailoverGroup"
+DB_ID = arm_id("Microsoft.Sql", "servers", "sql-plat-prod-wus2-abc123/databases/sqldb-app")
+FOG_PROPS = {
+    "databases": [DB_ID],
+    "partnerServers": [{"id": arm_id("Microsoft.Sql", "servers", "sql-plat-prod-wcus-abc123")}],
+    "readWriteEndpoint": {
+        "failoverPolicy": "Automatic",
+        "failoverWithDataLossGracePeriodMinutes": 60,
+    },
+}
+ACR = "azure-native:containerregistry:Registry"
+REPLICA = "azure-native:containerregistry:Replication"
+SQLDB = "azure-native:sql:Database"
+
+
+def _copies(
+    replica_of: Any = "acrplatprodwus2abc123", grouped: Any = (DB_ID,)
+) -> list[ResourceRecord]:
+    return [
+        record(ACR, "registry-acr", {"registryName": "acrplatprodwus2abc123"}),
+        record(REPLICA, "registry-acr-replica", {"registryName": replica_of}),
+        record(SQLDB, "database-sqldb", {"databaseName": "sqldb-app"}, id_=DB_ID),
+        record(FOG, "database-fog", {**FOG_PROPS, "databases": grouped}),
+    ]
+
+
+RECOVERY = [
+    *cases(
+        "servicebus-geo-replicated",
+        SB,
+        {**SB_PREMIUM, "geoDataReplication": GEO},
+        {
+            **SB_PREMIUM,
+            "geoDataReplication": {
+                "locations": [{"locationName": "westus2", "roleType": "Primary"}]
+            },
+        },
+        SB_PREMIUM,
+        {**SB_PREMIUM, "geoDataReplication": {"locations": UNKNOWN_STRING}},
+    ),
+    Fixture(
+        "servicebus-geo-replicated",
+        "missing",
+        "pass",
+        one(SB, SB_PREMIUM),
+        environment="staging",
+    ),
+    Fixture(
+        "servicebus-geo-replicated",
+        "compliant",
+        "pass",
+        one(SB, {"sku": {"name": "Standard", "tier": "Standard"}}),
+        note="standard-has-no-replication",
+    ),
+    *cases(
+        "sql-failover-group-complete",
+        FOG,
+        FOG_PROPS,
+        _with(FOG_PROPS, readWriteEndpoint={"failoverPolicy": "Manual"}),
+        _with(FOG_PROPS, databases=_DROP),
+        _with(FOG_PROPS, partnerServers=UNKNOWN_STRING),
+    ),
+    *cases(
+        "acr-replica-endpoint-enabled",
+        REPLICA,
+        {"regionEndpointEnabled": True, "location": "westcentralus"},
+        {"regionEndpointEnabled": False, "location": "westcentralus"},
+        {"location": "westcentralus"},
+        {"regionEndpointEnabled": UNKNOWN_BOOL},
+        missing_expect="pass",
+    ),
+    Fixture("prod-cross-region-copies", "compliant", "pass", _copies()),
+    Fixture(
+        "prod-cross-region-copies", "violating", "violation", _copies(replica_of="otherregistry")
+    ),
+    Fixture("prod-cross-region-copies", "missing", "violation", _copies(grouped=[])),
+    Fixture("prod-cross-region-copies", "unknown", "unknown", _copies(replica_of=UNKNOWN_STRING)),
+    Fixture(
+        "prod-cross-region-copies",
+        "missing",
+        "pass",
+        _copies(replica_of="other", grouped=[]),
+        environment="staging",
+    ),
+]
+
 FIXTURES: tuple[Fixture, ...] = (
     *RBAC,
     *DIAGNOSTICS,
@@ -1386,6 +1480,7 @@ FIXTURES: tuple[Fixture, ...] = (
     *FRONT_DOOR,
     *CONTAINER_APPS,
     *CONTAINER_APP_SERVICES,
+    *RECOVERY,
 )
 
 # Rules this issue added or changed; each must have all four kinds of fixture.
@@ -1437,6 +1532,10 @@ REQUIRED_RULES = frozenset(
         "containerapp-revision-mode",
         "containerapp-environment-internal",
         "containerapp-environment-logs",
+        "servicebus-geo-replicated",
+        "sql-failover-group-complete",
+        "acr-replica-endpoint-enabled",
+        "prod-cross-region-copies",
     }
 )
 

@@ -1,0 +1,1 @@
+"""Bootstrap program: state storage account and secrets-provider key for the platform stacks."""
