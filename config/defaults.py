@@ -6,6 +6,7 @@ from config.base import ENVIRONMENTS, SettingsError
 from config.compute import FunctionsSettings
 from config.data import DatabaseSettings, EtlSettings
 from config.environment import EnvironmentSettings
+from config.frontend import FrontendSettings, StaticWebAppSku
 from config.network import NetworkSettings, SubnetName
 from config.protection import AlertThresholds, MonitoringSettings, SecuritySettings
 from config.skus import (
@@ -77,6 +78,8 @@ def _dev() -> EnvironmentSettings:
         database=DatabaseSettings(backup_retention_days=7),
         # Files go at 90 days, before archive's 180-day minimum could pass: never archived.
         etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
+        # No Front Door here: the Free plan serves the SPA from its own edge.
+        frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.FREE),
     )
 
 
@@ -111,6 +114,8 @@ def _qa() -> EnvironmentSettings:
         ),
         database=DatabaseSettings(backup_retention_days=7),
         etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
+        # No Front Door here: the Free plan serves the SPA from its own edge.
+        frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.FREE),
     )
 
 
@@ -152,6 +157,8 @@ def _staging() -> EnvironmentSettings:
         # The same lifecycle as prod, kept only as long as archive's minimum requires
         # (37 + 180 days); geo-redundant like prod (the archive tier rules out ZRS).
         etl=EtlSettings(delete_after_days=217, soft_delete_days=14, storage_redundancy="GRS"),
+        # Standard: Front Door's X-Azure-FDID lock (forwardingGateway) needs it.
+        frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.STANDARD),
     )
 
 
@@ -208,6 +215,8 @@ def _prod() -> EnvironmentSettings:
         ),
         # Seven years: MiFID II record keeping for order and reference data.
         etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
+        # Standard: Front Door's X-Azure-FDID lock (forwardingGateway) needs it.
+        frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.STANDARD),
         # Order bursts at market open: room for more instances than the default 40.
         functions=FunctionsSettings(maximum_instance_count=100),
     )

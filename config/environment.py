@@ -9,6 +9,7 @@ from pydantic import model_validator
 from config.base import Environment, _Model
 from config.compute import FunctionsSettings
 from config.data import MIRRORS_PROD, DatabaseSettings, EtlSettings
+from config.frontend import FrontendSettings, StaticWebAppSku
 from config.network import NetworkSettings
 from config.protection import MonitoringSettings, SecuritySettings
 from config.skus import (
@@ -36,6 +37,7 @@ class EnvironmentSettings(_Model):
     database: DatabaseSettings
     etl: EtlSettings
     functions: FunctionsSettings = FunctionsSettings()
+    frontend: FrontendSettings
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -116,6 +118,14 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
             "security.enablePrivateEndpoints: ACR private endpoints need Premium; allowed: Premium"
         )
     out += _functions_rejections(s)
+    if features.enable_cdn and s.frontend.static_web_app_sku is not StaticWebAppSku.STANDARD:
+        # https://learn.microsoft.com/azure/static-web-apps/front-door-manual
+        out.append(
+            f"frontend.staticWebAppSku = {s.frontend.static_web_app_sku.value} with "
+            "features.enableCdn = true: only the Standard plan honours forwardingGateway, the "
+            "X-Azure-FDID lock that keeps the app reachable through this Front Door alone; "
+            f"allowed: {StaticWebAppSku.STANDARD.value}, or features.enableCdn = false"
+        )
     if features.enable_api_management and features.enable_container_apps:
         reachable = APIM_INJECTED_SKUS | APIM_INTEGRATED_SKUS
         if skus.api_management not in reachable:
