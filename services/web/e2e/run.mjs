@@ -156,12 +156,12 @@ async function flow(page) {
   step(`order ${orderId} placed`);
 
   await venue(orderId);
-  await page.getByRole("link", { name: "Orders" }).click();
+  await page.getByRole("navigation").getByRole("link", { name: "Orders", exact: true }).click();
   await page.locator(`tr[data-order-id="${orderId}"] td.state`, { hasText: "Filled" }).waitFor({ timeout: WAIT_MS });
   await accessible(page, "orders");
   step(`order ${orderId} shown as filled`);
 
-  await page.getByRole("link", { name: "Notifications" }).click();
+  await page.getByRole("navigation").getByRole("link", { name: "Notifications", exact: true }).click();
   await page.locator("li", { hasText: orderId }).getByRole("heading", { name: "Order filled" }).waitFor({ timeout: WAIT_MS });
   await accessible(page, "notifications");
   step("the fill was notified");
