@@ -3,13 +3,18 @@
 // local gateway. Every page is checked with axe-core (WCAG 2.1 A/AA) and must raise no CSP
 // violation. Run by `make test-web`; `npm run e2e` from services/web.
 //
-//   E2E_GATEWAY_URL        a running local gateway (default: start the platform, port 8000)
-//   E2E_ORDERS_URL         orders-api behind it, for the simulated venue's fill (8002)
-//   E2E_USERNAME / E2E_PASSWORD / E2E_SUBSCRIPTION_KEY   the trader who signs in
+//   E2E_GATEWAY_URL        a running local gateway whose CORS admits E2E_WEB_PORT (default:
+//                          start services/run_platform.py on free ports, admitting the SPA)
+//   E2E_ORDERS_URL         orders-api behind it, for the simulated venue's fill
+//   E2E_WEB_PORT           where the built SPA is served (default: a free port)
+//   E2E_USERNAME / E2E_PASSWORD / E2E_SUBSCRIPTION_KEY   the trader who signs in (default:
+//                          the local seed, services/run_local.py SEED_USERS, and
+//                          run_platform.py LOCAL_SUBSCRIPTION_KEY: local use only)
 //   CHROMIUM_PATH          default /usr/bin/chromium (apt-get install chromium)
 import AxeBuilder from "@axe-core/playwright";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,12 +27,11 @@ const OUT = join(WEB, "e2e", "output");
 const DIST = join(OUT, "dist");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const GATEWAY_PACKAGE = join(SERVICES, "gateway", "local_gateway");
-const GATEWAY = (process.env.E2E_GATEWAY_URL ?? "http://127.0.0.1:8000").replace(/\/+$/, "");
-const ORDERS = (process.env.E2E_ORDERS_URL ?? "http://127.0.0.1:8002").replace(/\/+$/, "");
+const RUNNING = process.env.E2E_GATEWAY_URL?.replace(/\/+$/, "");
 const TRADER = {
   username: process.env.E2E_USERNAME ?? "tom@example.com",
-  password: process.env.E2E_PASSWORD ?? "",
-  subscriptionKey: process.env.E2E_SUBSCRIPTION_KEY ?? "",
+  password: process.env.E2E_PASSWORD ?? "tom local passphrase",
+  subscriptionKey: process.env.E2E_SUBSCRIPTION_KEY ?? "local-dev-subscription-key",
 };
 const ADMIN = { "X-Caller-Id": "admin", "X-Caller-Roles": "admin" };
 const ISIN = "US0378331005";
@@ -61,11 +65,22 @@ async function eventually(probe, what, timeout = WAIT_MS) {
   throw new Error(`timed out after ${timeout / 1000}s waiting for ${what}${last ? ` (${last})` : ""}`);
 }
 
-function build() {
-  step(`building the SPA against ${GATEWAY}`);
+function freePort() {
+  return new Promise((ok, no) => {
+    const probe = createServer();
+    probe.once("error", no);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+}
+
+function build(gateway) {
+  step(`building the SPA against ${gateway}`);
   const result = spawnSync("npx", ["vite", "build", "--outDir", DIST, "--emptyOutDir"], {
     cwd: WEB,
-    env: { ...process.env, VITE_API_BASE_URL: GATEWAY },
+    env: { ...process.env, VITE_API_BASE_URL: gateway },
     stdio: "inherit",
   });
   if (result.status !== 0) throw new Error("vite build failed");
@@ -79,17 +94,16 @@ async function accessible(page, name) {
   step(`${name}: axe ${results.passes.length} checks passed, ${results.violations.length} violations`);
 }
 
-async function startPlatform() {
-  if (process.env.E2E_GATEWAY_URL) {
-    step(`using the running platform at ${GATEWAY}`);
-    return;
-  }
+/** services/run_platform.py on free ports, its gateway's CORS admitting the served SPA;
+ *  resolves with the gateway's and orders-api's URLs from its "ready:" line. */
+async function startPlatform(site) {
   const python = join(SERVICES, ".venv", "bin", "python");
   const data = mkdtempSync(join(tmpdir(), "platform-e2e-"));
-  step("starting make run-platform (services, workers, Azurite, local gateway)");
-  const child = spawn(python, [join(SERVICES, "run_platform.py"), "--data-dir", data], {
+  step("starting services/run_platform.py (gateway, services, workers, Azurite) on free ports");
+  const child = spawn(python, [join(SERVICES, "run_platform.py"), "--free-ports", "--data-dir", data], {
     cwd: SERVICES,
-    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, GATEWAY_CORS_ORIGINS: site },
+    stdio: ["ignore", "pipe", "inherit"],
     detached: true,
   });
   cleanups.push(() => {
@@ -100,17 +114,29 @@ async function startPlatform() {
     }
     rmSync(data, { recursive: true, force: true });
   });
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`run_platform exited with ${child.exitCode}`);
-    const response = await fetch(`${GATEWAY}/users/v1/me`);
-    return response.status === 401; // the gateway answers, and wants credentials
-  }, "the local gateway", 120_000);
+  let output = "";
+  const ready = new Promise((ok, no) => {
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      const line = /^ready: (.*)$/m.exec(output)?.[1];
+      if (!line) return;
+      const gateway = /gateway (http:\/\/[^/\s]+)/.exec(line)?.[1];
+      const orders = /orders (http:\/\/[^/\s]+)/.exec(line)?.[1];
+      if (gateway && orders) ok({ gateway, orders });
+      else no(new Error(`cannot read the gateway and orders-api from: ${line}`));
+    });
+    child.once("exit", (code) => no(new Error(`run_platform.py exited with ${code}`)));
+  });
+  const timeout = new Promise((_, no) => setTimeout(() => no(new Error("run_platform.py not ready in 180s")), 180_000));
+  const urls = await Promise.race([ready, timeout]);
+  step(`platform ready: gateway ${urls.gateway}, orders-api ${urls.orders}`);
+  return urls;
 }
 
-async function venue(orderId) {
+async function venue(ordersUrl, orderId) {
   // The simulated venue (as services/workers/tests/test_platform_e2e.py): after the workers'
   // risk check accepts the order, report one full fill at its limit price.
-  const url = `${ORDERS}/v1/orders/${orderId}`;
+  const url = `${ordersUrl}/v1/orders/${orderId}`;
   const order = await eventually(async () => {
     const body = await (await fetch(url, { headers: ADMIN })).json();
     return body.status === "ACCEPTED" ? body : null;
@@ -123,7 +149,7 @@ async function venue(orderId) {
   if (!response.ok) throw new Error(`venue fill refused: ${response.status} ${await response.text()}`);
 }
 
-async function flow(page) {
+async function flow(page, ordersUrl) {
   await page.getByLabel("E-mail").fill(TRADER.username);
   await page.getByLabel("Password").fill(TRADER.password);
   await page.getByLabel("Subscription key").fill(TRADER.subscriptionKey);
@@ -155,7 +181,7 @@ async function flow(page) {
   if (!orderId) throw new Error(`no order id in ${JSON.stringify(placed)}`);
   step(`order ${orderId} placed`);
 
-  await venue(orderId);
+  await venue(ordersUrl, orderId);
   await page.getByRole("navigation").getByRole("link", { name: "Orders", exact: true }).click();
   await page.locator(`tr[data-order-id="${orderId}"] td.state`, { hasText: "Filled" }).waitFor({ timeout: WAIT_MS });
   await accessible(page, "orders");
@@ -172,10 +198,15 @@ async function main() {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it), or set CHROMIUM_PATH`);
   }
-  build();
-  const server = await startStaticServer(DIST);
+  const full = RUNNING !== undefined || existsSync(GATEWAY_PACKAGE);
+  const port = process.env.E2E_WEB_PORT ? Number(process.env.E2E_WEB_PORT) : await freePort();
+  const site = `http://127.0.0.1:${port}`;
+  let urls = { gateway: RUNNING ?? "http://127.0.0.1:8000", orders: process.env.E2E_ORDERS_URL };
+  if (full && RUNNING === undefined) urls = await startPlatform(site);
+  if (full && !urls.orders) throw new Error("set E2E_ORDERS_URL with E2E_GATEWAY_URL (the venue fills there)");
+  build(urls.gateway);
+  const server = await startStaticServer(DIST, port);
   cleanups.push(() => server.close());
-  const site = `http://127.0.0.1:${server.address().port}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
   cleanups.push(() => browser.close());
   const context = await browser.newContext();
@@ -187,12 +218,12 @@ async function main() {
 
   const response = await page.goto(`${site}/instruments`);
   const csp = response?.headers()["content-security-policy"] ?? "";
-  if (!csp.includes(`connect-src ${new URL(GATEWAY).origin}`)) fail(`CSP header is ${JSON.stringify(csp)}`);
+  if (!csp.includes(`connect-src ${new URL(urls.gateway).origin};`)) fail(`CSP header is ${JSON.stringify(csp)}`);
   if (response?.headers()["x-frame-options"] !== "DENY") fail("X-Frame-Options is not DENY");
   await page.getByRole("heading", { name: "Sign in to the trading platform" }).waitFor();
   await accessible(page, "sign-in (deep link, served by the navigation fallback)");
 
-  if (!existsSync(GATEWAY_PACKAGE) && !process.env.E2E_GATEWAY_URL) {
+  if (!full) {
     console.log(
       "e2e: SKIP the platform flow (sign in, find an instrument, order, fill, notification): " +
         `${GATEWAY_PACKAGE} is not in this tree. The SPA reaches the platform only through the ` +
@@ -201,11 +232,7 @@ async function main() {
     );
     return;
   }
-  if (!TRADER.password || !TRADER.subscriptionKey) {
-    throw new Error("set E2E_PASSWORD and E2E_SUBSCRIPTION_KEY for the trader who signs in");
-  }
-  await startPlatform();
-  await flow(page);
+  await flow(page, urls.orders);
 }
 
 try {
