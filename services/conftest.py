@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 SERVICES_DIR = Path(__file__).resolve().parent
-for sub in ("shared", "users", "orders", "products", "payments", "workers"):
+for sub in ("shared", "users", "orders", "products", "payments", "gateway", "workers"):
     path = str(SERVICES_DIR / sub)
     if path not in sys.path:
         sys.path.insert(0, path)

@@ -21,6 +21,13 @@ from pathlib import Path
 SERVICES_DIR = Path(__file__).resolve().parent
 PORTS = {"users": 8001, "orders": 8002, "products": 8003, "payments": 8004}
 ADMIN = {"X-Caller-Id": "admin", "X-Caller-Roles": "admin"}
+# The seeded accounts' passwords, for local use only (README, "The platform on one machine");
+# sign in through the local gateway with the e-mail <id>@example.com and this password.
+SEED_USERS = {
+    "admin": (["admin"], "admin local passphrase"),
+    "tom": (["trader"], "tom local passphrase"),
+    "rita": (["risk_manager"], "rita local passphrase"),
+}
 
 
 def service_env(name: str, data_dir: Path, ports: Mapping[str, int] = PORTS) -> dict[str, str]:
@@ -72,6 +79,9 @@ def start(
             "--port",
             str(ports[name]),
             "--no-access-log",
+            # The peer is the caller: users-api's authenticate route checks it against
+            # AUTHENTICATE_ALLOWED_CIDRS (loopback), so no X-Forwarded-For may rewrite it.
+            "--no-proxy-headers",
         ],
         env=env,
     )
@@ -90,12 +100,12 @@ def wait_ready(name: str, timeout: float = 30.0, ports: Mapping[str, int] = PORT
     raise RuntimeError(f"{name} did not become ready on {url}")
 
 
-def post(port: int, path: str, body: dict[str, object]) -> None:
+def post(port: int, path: str, body: dict[str, object], method: str = "POST") -> None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", **ADMIN},
-        method="POST",
+        method=method,
     )
     try:
         urllib.request.urlopen(request, timeout=5).close()
@@ -105,8 +115,8 @@ def post(port: int, path: str, body: dict[str, object]) -> None:
 
 
 def seed(ports: Mapping[str, int] = PORTS) -> None:
-    """Demo data: one admin/trader/risk manager, and two instruments with valid identifiers."""
-    for user_id, roles in (("admin", ["admin"]), ("tom", ["trader"]), ("rita", ["risk_manager"])):
+    """Demo data: one admin/trader/risk manager with passwords, and two instruments."""
+    for user_id, (roles, password) in SEED_USERS.items():
         post(
             ports["users"],
             "/v1/users",
@@ -117,6 +127,7 @@ def seed(ports: Mapping[str, int] = PORTS) -> None:
                 "roles": roles,
             },
         )
+        post(ports["users"], f"/v1/users/{user_id}/password", {"password": password}, "PUT")
     post(
         ports["products"],
         "/v1/instruments",

@@ -1,7 +1,14 @@
-"""The whole platform on one machine: four services, the workers and Azurite, one shared bus.
+"""The whole platform on one machine: the gateway, four services, the workers, Azurite, one bus.
 
-python services/run_platform.py            # until Ctrl-C (ports 8001-8004, Azurite 10000)
+python services/run_platform.py            # until Ctrl-C (gateway 8000, services 8001-8004,
+                                           # Azurite 10000)
 python services/run_platform.py --free-ports --data-dir /tmp/platform
+
+The local gateway (services/gateway, API Management's contract) listens on port 8000:
+`http://127.0.0.1:8000/<service>/...` with HTTP Basic credentials (a seeded user's e-mail
+and password, run_local.SEED_USERS) and the `Ocp-Apim-Subscription-Key` header (the local
+key LOCAL_SUBSCRIPTION_KEY unless GATEWAY_SUBSCRIPTION_KEYS or
+GATEWAY_SUBSCRIPTION_KEYS_FILE is set). The services' own ports stay open on loopback.
 
 Every process gets `MESSAGING_MODE=local-file` and the same `LOCAL_BUS_PATH`, so what the
 orders and payments outboxes publish is what the workers' local runner receives, and what
@@ -30,6 +37,14 @@ from run_local import PORTS, SERVICES_DIR, migrate, seed, service_env, start, wa
 
 AZURITE = SERVICES_DIR / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_PORT = 10000
+GATEWAY_PORT = 8000
+# For this machine only; any deployed gateway's keys are API Management subscriptions.
+LOCAL_SUBSCRIPTION_KEY = "local-dev-subscription-key"
+# The SPA's dev server (Vite 5173) and preview (4173) may call the gateway from a browser.
+LOCAL_CORS_ORIGINS = ",".join(
+    f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (5173, 4173)
+)
+STATUS_PATH = "/status-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -60,6 +75,42 @@ def workers_env(ports: Mapping[str, int], bus_path: Path, blob_port: int) -> dic
         }
     )
     return env
+
+
+def gateway_env(ports: Mapping[str, int]) -> dict[str, str]:
+    """The gateway's settings (GATEWAY_*); what the caller's environment sets wins."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(SERVICES_DIR / "shared"), str(SERVICES_DIR / "gateway")]
+    )
+    for name, port in ports.items():
+        env[f"GATEWAY_{name.upper()}_API_BASE_URL"] = f"http://127.0.0.1:{port}"
+    if not (env.get("GATEWAY_SUBSCRIPTION_KEYS") or env.get("GATEWAY_SUBSCRIPTION_KEYS_FILE")):
+        env["GATEWAY_SUBSCRIPTION_KEYS"] = LOCAL_SUBSCRIPTION_KEY
+    env.setdefault("GATEWAY_CORS_ORIGINS", LOCAL_CORS_ORIGINS)
+    # A browser session and the end-to-end test poll; a developer's machine needs no tight
+    # limit (the rate limit itself is tested in services/gateway).
+    env.setdefault("GATEWAY_RATE_LIMIT_CALLS", "6000")
+    return env
+
+
+def start_gateway(ports: Mapping[str, int], host: str, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "local_gateway.app:create_app",
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=gateway_env(ports),
+        cwd=SERVICES_DIR / "gateway",
+    )
 
 
 def start_azurite(port: int, workdir: Path) -> subprocess.Popen[bytes]:
@@ -105,10 +156,16 @@ class Platform:
     ports: dict[str, int]
     blob_port: int
     bus_path: Path
+    gateway_port: int = GATEWAY_PORT
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def url(self, service: str) -> str:
+        """A service's own address (no gateway in between)."""
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
 
     def check_alive(self) -> None:
         dead = [p.args for p in self.processes if p.poll() is not None]
@@ -133,11 +190,13 @@ def start_platform(
     blob_port: int = AZURITE_PORT,
     host: str = "127.0.0.1",
     with_seed: bool = False,
+    *,
+    gateway_port: int = GATEWAY_PORT,
 ) -> Platform:
     """Migrate and start everything, wait until ready; stops what it started if that fails."""
     data_dir.mkdir(parents=True, exist_ok=True)
     bus_path = data_dir / "bus.db"
-    platform = Platform(dict(ports), blob_port, bus_path)
+    platform = Platform(dict(ports), blob_port, bus_path, gateway_port)
     try:
         (data_dir / "azurite").mkdir(exist_ok=True)
         platform.processes.append(start_azurite(blob_port, data_dir / "azurite"))
@@ -145,9 +204,11 @@ def start_platform(
             env = {**service_env(name, data_dir, ports), **bus_env(bus_path)}
             migrate(name, env)
             platform.processes.append(start(name, env, host, ports))
+        platform.processes.append(start_gateway(ports, host, gateway_port))
         for name in ports:
             wait_ready(name, ports=ports)
         wait_http(f"http://127.0.0.1:{blob_port}/devstoreaccount1?comp=list")
+        wait_http(platform.gateway_url + STATUS_PATH)
         if with_seed:
             seed(ports)
         platform.processes.append(
@@ -183,13 +244,16 @@ def main() -> int:
     args = parser.parse_args()
     ports = {name: free_port() for name in PORTS} if args.free_ports else PORTS
     blob_port = free_port() if args.free_ports else AZURITE_PORT
+    gateway_port = free_port() if args.free_ports else GATEWAY_PORT
     with tempfile.TemporaryDirectory(prefix="platform-") as scratch:
         data_dir = (args.data_dir or Path(scratch)).resolve()
         platform: Platform | None = None
         try:
-            platform = start_platform(data_dir, ports, blob_port, args.host, not args.no_seed)
+            platform = start_platform(
+                data_dir, ports, blob_port, args.host, not args.no_seed, gateway_port=gateway_port
+            )
             print(
-                "ready: "
+                f"ready: gateway {platform.gateway_url}/<service>/..., "
                 + ", ".join(f"{n} {platform.url(n)}/docs" for n in ports)
                 + f", azurite blob http://127.0.0.1:{blob_port}, bus {platform.bus_path}",
                 flush=True,

@@ -17,6 +17,7 @@ from tenacity import (
 )
 
 from payments_service.settings import PaymentsSettings, get_settings
+from platform_common.correlation import outgoing_headers
 from platform_common.errors import ProblemError
 from platform_common.identity import CALLER_ID_HEADER, CALLER_ROLES_HEADER, Caller
 
@@ -92,6 +93,8 @@ class HttpOrdersClient:
         headers = {
             CALLER_ID_HEADER.encode(): caller.caller_id.encode(),
             CALLER_ROLES_HEADER.encode(): ",".join(sorted(r.value for r in caller.roles)).encode(),
+            # The request's id, so orders-api's log lines join this settlement's.
+            **{k.encode(): v.encode() for k, v in outgoing_headers().items()},
         }
         order = self._get_json(f"/v1/orders/{order_id}", headers)
         if order is None:

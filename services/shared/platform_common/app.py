@@ -19,6 +19,7 @@ from sqlalchemy import Table
 from starlette.concurrency import run_in_threadpool
 
 from platform_common.body_limit import BodySizeLimitMiddleware
+from platform_common.correlation import CorrelationIdMiddleware
 from platform_common.db import EngineRegistry, database_is_ready
 from platform_common.errors import (
     BAD_HEADER_DESCRIPTION,
@@ -45,6 +46,10 @@ ReadinessProbe = Callable[..., Callable[[], bool]]
 # How long an after-commit kick waits before its outbox pass starts: a few milliseconds of
 # publishing latency let one pass (and one commit) carry many requests' events under load.
 OUTBOX_LINGER_SECONDS = 0.005
+
+# OpenAPI extension on operations the API gateway must not publish (health probes, the
+# authenticate endpoint): its importer removes them from the API it creates.
+INTERNAL_OPERATION: dict[str, Any] = {"x-internal": True}
 
 
 @dataclass(frozen=True)
@@ -121,9 +126,11 @@ def health_router(
     probes: Mapping[str, ReadinessProbe],
 ) -> APIRouter:
     """Liveness says the process serves; readiness names each required dependency that is down."""
+    # `x-internal`: probes answer the platform, not API clients; the gateway's importer drops
+    # operations carrying it.
     router = APIRouter(prefix="/health", tags=["health"])
 
-    @router.get("/live", summary="Liveness probe")
+    @router.get("/live", summary="Liveness probe", openapi_extra=INTERNAL_OPERATION)
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -170,6 +177,7 @@ def health_router(
         ready,
         methods=["GET"],
         summary="Readiness probe",
+        openapi_extra=INTERNAL_OPERATION,
         responses={
             503: {"description": "A required dependency is unavailable (see `unavailable`)"}
         },
@@ -268,6 +276,8 @@ def create_service_app(
         BodySizeLimitMiddleware,
         limit=lambda: resolve_settings(app, get_settings).max_request_body_bytes,
     )
+    # Added last, so outermost: even a 413 or an unhandled error's 500 carries the id.
+    app.add_middleware(CorrelationIdMiddleware)
     app.include_router(
         health_router(get_settings, checks_bus=outbox is not None, probes=readiness or {})
     )

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from starlette.concurrency import run_in_threadpool
 
+from platform_common.correlation import current_correlation_id
 from platform_common.messaging import BusMessage, MessageBus
 
 logger = logging.getLogger(__name__)
@@ -98,13 +99,16 @@ def enqueue(
     is committed here."""
     now = datetime.now(UTC)
     message_id, body = event.message_id, event.body()
+    # The request's id joins the message to the call that caused it; outside a request
+    # (a worker, a replay) the aggregate id correlates the aggregate's messages instead.
+    correlation_id = current_correlation_id() or event.aggregate_id
     rows = [
         {
             "message_id": message_id,
             "destination": destination,
             "subject": event.event_type,
             "body": body,
-            "correlation_id": event.aggregate_id,
+            "correlation_id": correlation_id,
             "created_at": now,
             "attempts": 0,
         }
@@ -117,6 +121,15 @@ def enqueue(
 def _insert_into(table: Table) -> Insert:
     """One INSERT construct per outbox table: building one per event costs more than it."""
     return insert(table)
+
+
+def _aggregate_id(body: str) -> str | None:
+    """The session of a row: its event's aggregate (the body DomainEvent.body wrote)."""
+    try:
+        value = json.loads(body).get("aggregate_id")
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if value is not None else None
 
 
 class OutboxDispatcher:
@@ -220,7 +233,7 @@ class OutboxDispatcher:
                     body=row.body,
                     correlation_id=row.correlation_id,
                     # The aggregate (order) id: orders-queue requires sessions for ordering.
-                    session_id=row.correlation_id,
+                    session_id=_aggregate_id(row.body),
                 )
                 try:
                     self._bus.send(row.destination, message)

@@ -6,6 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from platform_common.correlation import install_log_correlation
 from platform_common.settings import ServiceSettings
 
 _HANDLER_NAME = "platform-json"
@@ -35,6 +36,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_telemetry(settings: ServiceSettings, service: str) -> None:
     """Idempotent: safe when several apps are created in one process (tests)."""
+    install_log_correlation()
     root = logging.getLogger()
     root.setLevel(settings.log_level)
     if settings.applicationinsights_connection_string:

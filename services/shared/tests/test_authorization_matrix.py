@@ -40,6 +40,7 @@ from users_service.settings import UsersSettings
 from .apps import SERVICES
 
 ME, THEM = "me", "them"
+PASSWORD = "matrix test passphrase"  # noqa: S105 (the test accounts' password)
 ADMIN = caller_headers("setup-admin", "admin")
 APPLE = InstrumentRef("US0378331005", True, "USD", Decimal("0.01"), Decimal("190.00"))
 # Only the read-only scenarios' shared orders use this one, so a list filtered by it
@@ -184,6 +185,15 @@ class World:
         settlement_id, order_id = self.cache[key].split("|")
         return settlement_id, order_id
 
+    # users
+    def known_password(self, user: str) -> str:
+        """Sets the user's password (as an admin) to PASSWORD, and returns it."""
+        put = self.client.put(
+            f"/v1/users/{user}/password", json={"password": PASSWORD}, headers=ADMIN
+        )
+        assert put.status_code == 204, put.text
+        return PASSWORD
+
     # products
     def instrument_body(self) -> dict[str, Any]:
         body = f"XS{self.unique():09d}"
@@ -317,6 +327,30 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
             ("own", "other"),
             lambda w, o: Call("PUT", f"/v1/users/{o}/roles", 200, {"roles": ["trader"]}),
         ),
+        "users.password.set": (
+            ("own", "other"),
+            lambda w, o: Call("PUT", f"/v1/users/{o}/password", 204, {"password": PASSWORD}),
+        ),
+        "me.password.change": (
+            ("own",),
+            lambda w, _o: Call(
+                "PUT",
+                "/v1/me/password",
+                204,
+                {"current_password": w.known_password(ME), "new_password": PASSWORD},
+            ),
+        ),
+        # No caller identity: the gateway presents the user's credentials (from loopback,
+        # which the users world's client calls from).
+        "credentials.authenticate": (
+            ("none",),
+            lambda w, _o: Call(
+                "POST",
+                "/internal/v1/authenticate",
+                200,
+                {"username": f"{ME}@example.com", "password": w.known_password(ME)},
+            ),
+        ),
         "notifications.list": (("own",), lambda w, _o: Call("GET", "/v1/me/notifications", 200)),
         # The users world pins WORKERS_CALLER_ID to ME, so this exercises the role grant;
         # users' own tests check that any other caller id is refused.
@@ -447,7 +481,8 @@ def _build(name: str, stack: ExitStack, base: Path) -> World:
         else ProductsSettings(database_url=url, workers_caller_id=ME)
     )
     app.dependency_overrides[spec.get_settings] = lambda: settings
-    world = World(stack.enter_context(TestClient(app)))
+    # From loopback: the authenticate route answers AUTHENTICATE_ALLOWED_CIDRS only.
+    world = World(stack.enter_context(TestClient(app, client=("127.0.0.1", 50000))))
     if name == "users":
         for user in (ME, THEM):
             body = {

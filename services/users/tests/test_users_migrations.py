@@ -54,3 +54,15 @@ def test_upgrade_names_accounts_that_clash_ignoring_case(tmp_path: Path) -> None
     with pytest.raises(RuntimeError, match=r"tom@example.com: tom, tom2"):
         command.upgrade(alembic_config(SERVICE_DIR, url), "head")
     engine.dispose()
+
+
+def test_password_hash_column_comes_and_goes(tmp_path: Path) -> None:
+    """0004_h_auth: existing accounts keep working, without a password until one is set."""
+    url, engine = _at_0001_with(tmp_path, {"tom": "tom@example.com"})
+    config = alembic_config(SERVICE_DIR, url)
+    command.upgrade(config, "0004_h_auth")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT password_hash FROM users")).scalar_one() is None
+    command.downgrade(config, "0003_h_workers")
+    assert "password_hash" not in {c["name"] for c in sa.inspect(engine).get_columns("users")}
+    engine.dispose()

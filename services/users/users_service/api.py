@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,17 +13,24 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from platform_common.authz import Access, authorize
+from platform_common.app import INTERNAL_OPERATION
+from platform_common.authz import Access, authorize, public
 from platform_common.db import open_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from platform_common.identity import Role
+from users_service.client_address import require_gateway
 from users_service.models import Notification, User
+from users_service.passwords import passwords_for
 from users_service.permissions import PERMISSIONS
 from users_service.schemas import (
+    AuthenticateRequest,
+    AuthenticateVerdict,
     CallerOut,
     NotificationCreate,
     NotificationOut,
     NotificationPage,
+    PasswordChange,
+    PasswordSet,
     RolesUpdate,
     UserCreate,
     UserOut,
@@ -31,12 +39,17 @@ from users_service.schemas import (
 )
 from users_service.settings import UsersSettings, get_settings
 
+logger = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/v1", tags=["users"], responses=PROBLEM_RESPONSES)
 # Reached only over internal ingress by the platform's workers; left out of the OpenAPI
 # document API Management imports, so the gateway has no route to it.
 internal_router = APIRouter(
     prefix="/internal/v1", tags=["internal"], responses=PROBLEM_RESPONSES, include_in_schema=False
 )
+# Called by API Management (and the local gateway) only. In the OpenAPI document, so it is
+# fuzzed and typed, but marked `x-internal`: the gateway's importer drops such operations.
+gateway_router = APIRouter(prefix="/internal/v1", tags=["internal"])
 
 
 def get_session(
@@ -51,6 +64,8 @@ CanCreate = Annotated[Access, Depends(authorize(PERMISSIONS, "users.create"))]
 CanList = Annotated[Access, Depends(authorize(PERMISSIONS, "users.list"))]
 CanRead = Annotated[Access, Depends(authorize(PERMISSIONS, "users.read"))]
 CanUpdateRoles = Annotated[Access, Depends(authorize(PERMISSIONS, "users.roles.update"))]
+CanSetPassword = Annotated[Access, Depends(authorize(PERMISSIONS, "users.password.set"))]
+CanChangePassword = Annotated[Access, Depends(authorize(PERMISSIONS, "me.password.change"))]
 CanListNotifications = Annotated[Access, Depends(authorize(PERMISSIONS, "notifications.list"))]
 CanRecordNotifications = Annotated[Access, Depends(authorize(PERMISSIONS, "notifications.record"))]
 UserIdPath = Annotated[str, Path(min_length=1, max_length=128)]
@@ -233,3 +248,108 @@ def record_notification(
             raise
         return _replay(raced, body)
     return NotificationOut.model_validate(notification)
+
+
+def _refuse_email_as_password(user: User, password: str, field: str) -> None:
+    if password.strip().lower() == user.email_key:
+        raise ProblemError(
+            422,
+            "Password rejected",
+            "The password must not be the account's e-mail address; choose 12-128 "
+            "characters of something else (a passphrase works well).",
+            errors=[{"loc": ["body", field], "msg": "equals the e-mail", "type": "policy"}],
+        )
+
+
+@router.put(
+    "/users/{user_id}/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set or reset an account's password (admin)",
+)
+def set_password(
+    *,
+    user_id: UserIdPath,
+    body: PasswordSet,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: CanSetPassword,
+) -> None:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ProblemError(404, "User not found", f"No user {user_id}.")
+    _refuse_email_as_password(user, body.password, "password")
+    user.password_hash = passwords_for(settings).hash(body.password)
+    user.updated_at = datetime.now(UTC)
+    session.commit()
+    logger.info("password set", extra={"user_id": user.id, "by": access.caller.caller_id})
+
+
+@router.put(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change the caller's own password (the current one is required)",
+)
+def change_my_password(
+    *, body: PasswordChange, session: SessionDep, settings: SettingsDep, access: CanChangePassword
+) -> None:
+    user = session.get(User, access.caller.caller_id)
+    if user is None:
+        raise ProblemError(404, "User not found", f"No account {access.caller.caller_id}.")
+    passwords = passwords_for(settings)
+    if not passwords.verify(user.password_hash, body.current_password).matched:
+        raise ProblemError(
+            403, "Current password is wrong", "current_password does not match this account."
+        )
+    _refuse_email_as_password(user, body.new_password, "new_password")
+    user.password_hash = passwords.hash(body.new_password)
+    user.updated_at = datetime.now(UTC)
+    session.commit()
+    logger.info("password changed", extra={"user_id": user.id})
+
+
+def _invalid_credentials() -> ProblemError:
+    """One answer for an unknown user, a wrong password and an account without one."""
+    return ProblemError(
+        401,
+        "Invalid credentials",
+        "The username or password is not valid.",
+        headers={"WWW-Authenticate": 'Basic realm="platform"'},
+    )
+
+
+@gateway_router.post(
+    "/authenticate",
+    summary="Who presented these credentials (gateway only)",
+    openapi_extra=INTERNAL_OPERATION,
+    dependencies=[
+        Depends(require_gateway),
+        Depends(public(PERMISSIONS, "credentials.authenticate")),
+    ],
+    responses={
+        401: PROBLEM_RESPONSES[401] | {"description": "Unknown user or wrong password"},
+        403: PROBLEM_RESPONSES[403] | {"description": "Caller outside AUTHENTICATE_ALLOWED_CIDRS"},
+        422: PROBLEM_RESPONSES[422],
+        503: PROBLEM_RESPONSES[503],
+    },
+)
+def authenticate(
+    body: AuthenticateRequest, session: SessionDep, settings: SettingsDep
+) -> AuthenticateVerdict:
+    """One Argon2id verification whatever the outcome, and one answer for every failure."""
+    user = session.scalar(select(User).where(User.email_key == email_key(body.username)))
+    passwords = passwords_for(settings)
+    verdict = passwords.verify(user.password_hash if user else None, body.password)
+    if user is None or not verdict.matched:
+        logger.info("authentication refused")
+        raise _invalid_credentials()
+    if verdict.rehash:
+        # Parameters changed since this hash was made: store one with today's.
+        user.password_hash = passwords.hash(body.password)
+        session.commit()
+        logger.info("password rehashed", extra={"user_id": user.id})
+    return AuthenticateVerdict(
+        user_id=user.id,
+        username=user.email,
+        roles=[Role(r) for r in user.roles.split(",") if r],
+        active=user.active,
+    )

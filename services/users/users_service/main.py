@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from platform_common.app import create_service_app
-from users_service.api import internal_router, router
+from users_service.api import gateway_router, internal_router, router
 from users_service.settings import get_settings
 
 
@@ -18,5 +18,5 @@ def create_app() -> FastAPI:
             "headers that API Management sets after authenticating the request."
         ),
         get_settings=get_settings,
-        routers=[router, internal_router],
+        routers=[router, internal_router, gateway_router],
     )

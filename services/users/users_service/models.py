@@ -27,6 +27,8 @@ class User(Base):
     """email lower-cased (users_service.schemas.email_key)."""
     roles: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
+    """Argon2id PHC string (users_service.passwords); None until an admin sets one."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -15,6 +15,12 @@ PERMISSIONS: PermissionTable = {
     "users.list": Rule({R.RISK_MANAGER: ALL, R.ADMIN: ALL}),
     "users.read": Rule({R.RISK_MANAGER: ALL, R.ADMIN: ALL}, everyone=OWN),
     "users.roles.update": Rule({R.ADMIN: ALL}),
+    # An admin sets or resets anyone's password; a user changes their own (current required).
+    "users.password.set": Rule({R.ADMIN: ALL}),
+    "me.password.change": Rule(everyone=OWN),
+    # The gateway asks who a caller is before any identity exists: no caller headers; the
+    # route answers only AUTHENTICATE_ALLOWED_CIDRS (the gateway's subnet) instead.
+    "credentials.authenticate": Rule(public=True),
     # Each user reads its own notifications.
     "notifications.list": Rule(everyone=OWN),
     # Recorded by the workers only: the route also pins the caller id to WORKERS_CALLER_ID

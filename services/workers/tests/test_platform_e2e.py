@@ -1,9 +1,11 @@
 """End to end over real processes: `run_platform.start_platform` on loopback with free ports.
 
-An order created over HTTP is risk-checked by the workers' local runner, filled through
-the simulated venue (the admin fills endpoint), settled by payments and notified through
-users-api, all via the shared local-file bus; a poison message lands in orders-queue's
-dead-letter sub-queue with its reason. Every wait is bounded; the processes are stopped.
+Every API call goes through the local gateway as a client would: HTTP Basic credentials
+of a seeded user and the subscription key. An order created over HTTP is risk-checked by
+the workers' local runner, filled through the simulated venue (the admin fills endpoint),
+settled by payments and notified through users-api, all via the shared local-file bus; a
+poison message lands in orders-queue's dead-letter sub-queue with its reason. Every wait is
+bounded; the processes are stopped.
 """
 
 from __future__ import annotations
@@ -19,13 +21,20 @@ import pytest
 
 from platform_common.local_bus import LocalFileBus
 from platform_common.messaging import BusMessage
-from run_local import PORTS
-from run_platform import Platform, free_port, start_platform
+from run_local import PORTS, SEED_USERS
+from run_platform import LOCAL_SUBSCRIPTION_KEY, Platform, free_port, start_platform
 
 T = TypeVar("T")
-TRADER = {"X-Caller-Id": "tom", "X-Caller-Roles": "trader"}
-ADMIN = {"X-Caller-Id": "admin", "X-Caller-Roles": "admin"}
 WAIT_SECONDS = 60.0
+KEY = {"Ocp-Apim-Subscription-Key": LOCAL_SUBSCRIPTION_KEY}
+
+
+def signed_in(user_id: str) -> httpx.BasicAuth:
+    """A seeded user's credentials (run_local.SEED_USERS), as the SPA sends them."""
+    return httpx.BasicAuth(f"{user_id}@example.com", SEED_USERS[user_id][1])
+
+
+TRADER, ADMIN = signed_in("tom"), signed_in("admin")
 
 
 def eventually(probe: Callable[[], T | None], what: str, timeout: float = WAIT_SECONDS) -> T:
@@ -45,6 +54,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         ports={name: free_port() for name in PORTS},
         blob_port=free_port(),
         with_seed=True,
+        gateway_port=free_port(),
     )
     try:
         yield platform
@@ -53,10 +63,22 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         assert all(p.poll() is not None for p in platform.processes)
 
 
+def test_the_gateway_refuses_what_api_management_refuses(running: Platform) -> None:
+    with httpx.Client(base_url=running.gateway_url, timeout=10) as http:
+        anonymous = http.get("/users/v1/me", headers=KEY)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"] == 'Basic realm="platform"'
+        assert http.get("/users/v1/me", auth=TRADER).status_code == 401  # no key
+        spoofed = http.get("/users/v1/me", auth=TRADER, headers={**KEY, "X-Caller-Roles": "admin"})
+        assert spoofed.status_code == 200, spoofed.text
+        assert spoofed.json()["caller_id"] == "tom"
+        assert spoofed.json()["forwarded_roles"] == ["trader"]
+
+
 def test_an_order_is_risk_checked_filled_settled_and_notified(running: Platform) -> None:
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(base_url=running.gateway_url, headers=KEY, timeout=10) as http:
         created = http.post(
-            f"{running.url('orders')}/v1/orders",
+            "/orders/v1/orders",
             json={
                 "isin": "US0378331005",
                 "side": "buy",
@@ -64,29 +86,29 @@ def test_an_order_is_risk_checked_filled_settled_and_notified(running: Platform)
                 "quantity": "10",
                 "limit_price": "189.50",
             },
-            headers={**TRADER, "Idempotency-Key": str(uuid.uuid4())},
+            headers={"Idempotency-Key": str(uuid.uuid4()), "X-Correlation-Id": "e2e-order-1"},
+            auth=TRADER,
         )
         assert created.status_code == 201, created.text
+        assert created.headers["x-correlation-id"] == "e2e-order-1"
         order_id = created.json()["id"]
-        order_url = f"{running.url('orders')}/v1/orders/{order_id}"
+        order_url = f"/orders/v1/orders/{order_id}"
 
         def status() -> str | None:
             running.check_alive()
-            current: str = http.get(order_url, headers=TRADER).json()["status"]
+            current: str = http.get(order_url, auth=TRADER).json()["status"]
             return None if current == "NEW" else current
 
         assert eventually(status, "the risk check") == "ACCEPTED"
 
         fill = {"venue_fill_id": f"venue-{order_id}", "quantity": "10", "price": "189.40"}
-        filled = http.post(f"{order_url}/fills", json=fill, headers=ADMIN)
+        filled = http.post(f"{order_url}/fills", json=fill, auth=ADMIN)
         assert filled.status_code == 200, filled.text
         assert filled.json()["status"] == "FILLED"
 
         def settlement() -> dict[str, Any] | None:
             page = http.get(
-                f"{running.url('payments')}/v1/settlements",
-                params={"order_id": order_id},
-                headers=ADMIN,
+                "/payments/v1/settlements", params={"order_id": order_id}, auth=ADMIN
             ).json()
             items: list[dict[str, Any]] = page["items"]
             return items[0] if items else None
@@ -96,9 +118,7 @@ def test_an_order_is_risk_checked_filled_settled_and_notified(running: Platform)
         assert Decimal(settled["amount"]) == Decimal("1894.00")
 
         def filled_note() -> dict[str, Any] | None:
-            notes = http.get(f"{running.url('users')}/v1/me/notifications", headers=TRADER).json()[
-                "items"
-            ]
+            notes = http.get("/users/v1/me/notifications", auth=TRADER).json()["items"]
             return next(
                 (n for n in notes if n["reference"] == order_id and n["title"] == "Order filled"),
                 None,
