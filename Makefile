@@ -13,7 +13,7 @@ STACK ?= dev
 
 .PHONY: install install-system install-services plan plan-json plan-markdown diff cost critical-path diagram \
 	readme-diagram snapshot snapshot-diff lint lint-workflows typecheck test test-infra test-services \
-	run-services run-platform install-node bench mutation clean
+	run-services run-platform install-node install-web install-browser test-web bench mutation clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements-deploy.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ $(CHECKOV_VENV)/bin/.installed: requirements-checkov.txt
 tools/workflow-lint/node_modules/.installed: tools/workflow-lint/package.json \
 		tools/workflow-lint/package-lock.json
 	cd tools/workflow-lint && npm ci --no-audit --no-fund
+
+# The SPA (services/web: React, Vite, Vitest, playwright-core, axe-core; exact pins in its
+# package-lock.json); needs Node 20.19+ and npm.
+services/web/node_modules/.installed: services/web/package.json services/web/package-lock.json
+	cd services/web && npm ci --no-audit --no-fund
 	touch $@
 
 # Debian/Ubuntu libraries that mssql-python's bundled driver loads (the services' and the
@@ -67,6 +72,18 @@ install-system:
 
 install: install-system $(BIN)/.installed
 install-services: install-system $(SVC_BIN)/.installed
+
+# Debian's Chromium for the SPA's browser tests (playwright-core drives /usr/bin/chromium);
+# installed with apt-get when missing, like the libraries above.
+BROWSER_PACKAGES := chromium
+
+install-browser:
+	@missing=$$(for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages: $$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 plan: install  ## offline plan of STACK (dev, qa, staging, prod)
 	$(BIN)/python -m offline.plan $(STACK)
@@ -120,7 +137,14 @@ test-services: install-services install-node
 	$(SVC_BIN)/python -m pytest services
 	$(MAKE) -C services check-generated hadolint PYTHON=$(abspath $(SVC_BIN)/python)
 
-test: lint typecheck lint-workflows test-infra test-services
+install-web: services/web/node_modules/.installed
+
+# The SPA: TypeScript, Vitest + Testing Library, then the browser run (e2e/run.mjs): axe and
+# headers on the built app, and the whole flow against make run-platform's local gateway.
+test-web: install-web install-browser install-services install-node
+	cd services/web && npm run --silent typecheck && npm test -- --reporter=dot && npm run --silent e2e
+
+test: lint typecheck lint-workflows test-infra test-services test-web
 
 run-services: install-services  ## all four services on SQLite, ports 8001-8004
 	$(SVC_BIN)/python services/run_local.py --seed

@@ -7,6 +7,7 @@ from infra.core import Core, CoreArgs, Namer, base_tags
 from infra.cosmos import Cosmos, CosmosArgs
 from infra.database import Database, DatabaseArgs, SqlAdmin
 from infra.etl import Etl, EtlArgs
+from infra.frontend import Frontend, FrontendArgs
 from infra.functions import Functions, FunctionsArgs
 from infra.gateway import Gateway, GatewayArgs
 from infra.gateway.component import APP_INSIGHTS_SECRET
@@ -255,7 +256,30 @@ if env.features.enable_functions and messaging is not None:
     pulumi.export("functions_deployment_container_url", functions.deployment_container_url)
 
 
-# 12. Gateway: API Management in front of the services' internal URLs, where the flag is on
+# 12. Frontend: the SPA's Static Web App (the pipeline uploads its build), and where the CDN
+#     flag is on, Front Door with the security layer's WAF, locked to this profile's FDID.
+frontend = Frontend(
+    "frontend",
+    FrontendArgs(
+        placement=place,
+        waf_policy_id=security.waf_policy_id,
+        workspace_id=observability.workspace_id,
+        subscription_id=security.subscription_id,
+        custom_domain=deployment.custom_domain,
+        dns_zone=deployment.dns_zone,
+    ),
+)
+pulumi.export("static_web_app_name", frontend.static_web_app_name)
+pulumi.export("static_web_app_default_hostname", frontend.default_hostname)
+pulumi.export("spa_url", frontend.url)
+if frontend.front_door_id is not None:
+    pulumi.export("front_door_id", frontend.front_door_id)
+    pulumi.export("front_door_endpoint_host_name", frontend.endpoint_host_name)
+    pulumi.export("static_web_app_forwarding_gateway", frontend.forwarding_gateway)
+if frontend.name_servers is not None:
+    pulumi.export("dns_name_servers", frontend.name_servers)
+
+# 13. Gateway: API Management in front of the services' internal URLs, where the flag is on
 #     (not qa). Classic Developer takes 30-45 minutes; nothing else waits for it.
 gateway = None
 if env.features.enable_api_management and microservices is not None:
@@ -272,6 +296,8 @@ if env.features.enable_api_management and microservices is not None:
             app_insights_secret_uri=security.secret_uris[APP_INSIGHTS_SECRET],
             alert_context=observability.alert_context,
             allowed_ip_ranges=deployment.allowed_ip_ranges,
+            # CORS admits the SPA's origin alone.
+            frontend_origin=frontend.url,
         ),
     )
 if gateway is not None:

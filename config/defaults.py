@@ -6,6 +6,7 @@ from config.base import ENVIRONMENTS, SettingsError
 from config.compute import ContainerAppsSettings, FunctionsSettings, ServiceCompute
 from config.data import DatabaseSettings, EtlSettings
 from config.environment import EnvironmentSettings
+from config.frontend import FrontendSettings, StaticWebAppSku
 from config.gateway import GatewaySettings, ProductLimits
 from config.images import SERVICE_NAMES
 from config.network import NetworkSettings, SubnetName
@@ -95,6 +96,8 @@ def _dev() -> EnvironmentSettings:
         etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
         # Scale to zero between uses: the HTTP rule starts a replica on the first request.
         container_apps=_container_apps(min_replicas=0, max_replicas=3),
+        # No Front Door here: the Free plan serves the SPA from its own edge.
+        frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.FREE),
     )
 
 
@@ -130,6 +133,8 @@ def _qa() -> EnvironmentSettings:
         database=DatabaseSettings(backup_retention_days=7),
         etl=EtlSettings(archive_after_days=None, delete_after_days=90, soft_delete_days=7),
         container_apps=_container_apps(min_replicas=0, max_replicas=3),
+        # No Front Door here: the Free plan serves the SPA from its own edge.
+        frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.FREE),
     )
 
 
@@ -173,6 +178,8 @@ def _staging() -> EnvironmentSettings:
         etl=EtlSettings(delete_after_days=217, soft_delete_days=14, storage_redundancy="GRS"),
         # Always warm, as prod is, so roll-outs and probes are rehearsed on running replicas.
         container_apps=_container_apps(min_replicas=1, max_replicas=5),
+        # Standard: Front Door's X-Azure-FDID lock (forwardingGateway) needs it.
+        frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.STANDARD),
     )
 
 
@@ -229,6 +236,8 @@ def _prod() -> EnvironmentSettings:
         ),
         # Seven years: MiFID II record keeping for order and reference data.
         etl=EtlSettings(delete_after_days=2555, soft_delete_days=30, storage_redundancy="GRS"),
+        # Standard: Front Door's X-Azure-FDID lock (forwardingGateway) needs it.
+        frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.STANDARD),
         # Order bursts at market open: room for more instances than the default 40.
         functions=FunctionsSettings(maximum_instance_count=100),
         # Three replicas, one per availability zone, survive the loss of a zone.

@@ -9,6 +9,7 @@ from pydantic import model_validator
 from config.base import Environment, _Model
 from config.compute import ContainerAppsSettings, FunctionsSettings
 from config.data import MIRRORS_PROD, DatabaseSettings, EtlSettings
+from config.frontend import FrontendSettings, StaticWebAppSku
 from config.gateway import MAX_UNITS, GatewaySettings
 from config.network import NetworkSettings
 from config.protection import MonitoringSettings, SecuritySettings
@@ -42,6 +43,7 @@ class EnvironmentSettings(_Model):
     container_apps: ContainerAppsSettings = ContainerAppsSettings()
     gateway: GatewaySettings = GatewaySettings()
     recovery: RecoverySettings = RecoverySettings()
+    frontend: FrontendSettings
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -209,6 +211,14 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
     out += _container_apps_rejections(s)
     out += _gateway_rejections(s)
     out += _recovery_rejections(s)
+    if features.enable_cdn and s.frontend.static_web_app_sku is not StaticWebAppSku.STANDARD:
+        # https://learn.microsoft.com/azure/static-web-apps/front-door-manual
+        out.append(
+            f"frontend.staticWebAppSku = {s.frontend.static_web_app_sku.value} with "
+            "features.enableCdn = true: only the Standard plan honours forwardingGateway, the "
+            "X-Azure-FDID lock that keeps the app reachable through this Front Door alone; "
+            f"allowed: {StaticWebAppSku.STANDARD.value}, or features.enableCdn = false"
+        )
     if s.database.backup_retention_days > 7 and skus.sql_database == "Basic":
         out.append(
             f"database.backupRetentionDays = {s.database.backup_retention_days} with "

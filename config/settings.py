@@ -47,6 +47,13 @@ from config.data import (
 )
 from config.defaults import get_environment_settings
 from config.environment import EnvironmentSettings
+from config.frontend import (
+    COMPRESSED_CONTENT_TYPES,
+    STATIC_WEB_APP_REGIONS,
+    DnsZoneRef,
+    FrontendSettings,
+    StaticWebAppSku,
+)
 from config.gateway import GatewaySettings, ProductLimits
 from config.images import ImageDigests
 from config.network import MAX_SUBNET_PREFIX, NetworkSettings, SubnetName
@@ -73,6 +80,7 @@ __all__ = [
     "ARCHIVE_MINIMUM_DAYS",
     "ARCHIVE_REDUNDANCIES",
     "AZURE_REGIONS",
+    "COMPRESSED_CONTENT_TYPES",
     "CONFIG_NAMESPACE",
     "CONSUMPTION_PROFILE",
     "COOL_MINIMUM_DAYS",
@@ -82,6 +90,7 @@ __all__ = [
     "PAIRED_REGIONS",
     "SQL_ZONE_REDUNDANT_SKUS",
     "STACK_KEYS",
+    "STATIC_WEB_APP_REGIONS",
     "ZONE_REDUNDANT_REGIONS",
     "AcrSku",
     "AlertThresholds",
@@ -93,6 +102,7 @@ __all__ = [
     "DatabaseSettings",
     "DedicatedProfile",
     "DeploymentSettings",
+    "DnsZoneRef",
     "DomainName",
     "Email",
     "Environment",
@@ -100,6 +110,7 @@ __all__ = [
     "EtlSettings",
     "FeatureFlags",
     "FrontDoorSku",
+    "FrontendSettings",
     "FunctionsPlan",
     "FunctionsSettings",
     "GatewaySettings",
@@ -117,6 +128,7 @@ __all__ = [
     "SkuSettings",
     "SqlSku",
     "StackSettings",
+    "StaticWebAppSku",
     "StorageRedundancy",
     "SubnetName",
     "get_environment_settings",
@@ -135,7 +147,13 @@ class DeploymentSettings(_Model):
     workload: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,7}$")] = "plat"
     alert_emails: tuple[Email, ...] = ()
     allowed_ip_ranges: tuple[AllowedIpRange, ...] = ()
+    # The SPA's public host name (e.g. trade.example.com), served by Front Door with a
+    # managed certificate. Its records go in platform:dnsZone when set (an existing Azure DNS
+    # zone: {name, resourceGroupName}); otherwise the frontend layer creates a zone for the
+    # parent domain (trade.example.com -> example.com) and exports its name servers, which
+    # the domain's registrar must delegate to.
     custom_domain: DomainName | None = None
+    dns_zone: DnsZoneRef | None = None
     # Microsoft Entra admin of the SQL server (a group, ideally). Unset: the identity that
     # runs `pulumi up` becomes admin, so the pipeline can create the contained users.
     sql_admin_login: Annotated[str, Field(min_length=1, max_length=128)] | None = None
@@ -154,6 +172,26 @@ class DeploymentSettings(_Model):
             raise ValueError(
                 "platform:sqlAdminLogin and platform:sqlAdminObjectId go together: set both "
                 "(an Entra group's display name and object id) or neither"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _custom_domain_in_zone(self) -> Self:
+        if self.dns_zone is None:
+            return self
+        if self.custom_domain is None:
+            raise ValueError(
+                f"platform:dnsZone = {self.dns_zone.name} without platform:customDomain: the "
+                "zone only takes the custom domain's records; set platform:customDomain to a "
+                f"name under {self.dns_zone.name}, or unset platform:dnsZone"
+            )
+        if not self.custom_domain.endswith("." + self.dns_zone.name):
+            # A CNAME cannot sit at a zone's apex (RFC 1034 3.6.2), and a zone holds only
+            # names under it: https://learn.microsoft.com/azure/dns/dns-zones-records
+            raise ValueError(
+                f"platform:customDomain = {self.custom_domain} is not a name under "
+                f"platform:dnsZone = {self.dns_zone.name}; allowed: a subdomain such as "
+                f"www.{self.dns_zone.name} (a CNAME cannot sit at the zone apex)"
             )
         return self
 
@@ -275,6 +313,30 @@ def _stack_rejections(deployment: DeploymentSettings, env: EnvironmentSettings) 
             "allowed: containerApps.zoneRedundant = false, or a region with zones ("
             + ", ".join(sorted(ZONE_REDUNDANT_REGIONS))
             + ")"
+        )
+    if deployment.custom_domain is not None and not env.features.enable_cdn:
+        out.append(
+            f"platform:customDomain = {deployment.custom_domain} with features.enableCdn = "
+            f"false in {env.environment}: the frontend layer serves custom domains through "
+            "Front Door (managed certificate, WAF); allowed: features.enableCdn = true, or "
+            "unset platform:customDomain"
+        )
+    if deployment.custom_domain is not None and deployment.custom_domain.count(".") < 2:
+        out.append(
+            f"platform:customDomain = {deployment.custom_domain} is an apex domain: a CNAME "
+            "cannot sit at a zone's apex; allowed: a subdomain such as "
+            f"www.{deployment.custom_domain}"
+        )
+    if (
+        env.frontend.static_web_app_location is None
+        and deployment.location not in STATIC_WEB_APP_REGIONS
+    ):
+        out.append(
+            f"platform:location = {deployment.location} with frontend.staticWebAppLocation "
+            "unset: Static Web Apps (the SPA) are created only in "
+            + ", ".join(sorted(STATIC_WEB_APP_REGIONS))
+            + "; allowed: one of those as platform:location, or set "
+            "frontend.staticWebAppLocation to one"
         )
     return out
 

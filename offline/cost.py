@@ -450,6 +450,10 @@ PRICERS: dict[str, Pricer] = {
     "azure-native:app:ManagedEnvironment": _managed_environment,
     "azure-native:web:AppServicePlan": _app_service_plan,
     "azure-native:web:StaticSite": lambda r, ctx: [(f"static_web_app.{_sku_name(r)}", 1, "")],
+    "azure-native:dns:Zone": lambda r, ctx: [
+        ("dns.zone", 1, ""),
+        ("dns.queries", ctx.usage.dns_queries_million_per_zone, "assumed"),
+    ],
 }
 
 # Types that cost nothing themselves, and why.
@@ -470,6 +474,7 @@ FREE: dict[str, str] = {
     "azure-native:applicationinsights:Workbook": "no charge",
     "azure-native:consumption:Budget": "no charge",
     "azure-native:frontdoor:Policy": "WAF policy billed with the Front Door profile",
+    "azure-native:dns:RecordSet": "billed with its DNS zone",
     "azure-native:resources:Resource:Microsoft.Sql/servers/connectionPolicies": (
         "a setting of the SQL server"
     ),

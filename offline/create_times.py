@@ -33,6 +33,9 @@ _ARM = "https://learn.microsoft.com/azure/azure-resource-manager/management/over
 _RBAC = "https://learn.microsoft.com/azure/role-based-access-control/troubleshooting"
 _DDOS = "https://learn.microsoft.com/azure/ddos-protection/manage-ddos-protection"
 _FRONT_DOOR = "https://learn.microsoft.com/azure/frontdoor/create-front-door-portal"
+_FRONT_DOOR_DOMAIN = (
+    "https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-add-custom-domain"
+)
 _FLEX = "https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to"
 
 
@@ -172,6 +175,18 @@ CREATE_MINUTES: dict[str, CreateTime] = {
     "azure-native:web:StaticSite": _quick(1.0),
     "azure-native:cdn:Profile": CreateTime(2.0, _FRONT_DOOR),
     "azure-native:cdn:AFDEndpoint": CreateTime(2.0, _FRONT_DOOR),
+    "azure-native:cdn:AFDOriginGroup": _quick(0.5),
+    "azure-native:cdn:AFDOrigin": _quick(0.5),
+    # Routes and security policies are pushed to every edge before the create returns.
+    "azure-native:cdn:Route": CreateTime(1.0, _FRONT_DOOR, note="propagates to the edge"),
+    "azure-native:cdn:SecurityPolicy": CreateTime(1.0, _FRONT_DOOR, note="propagates to the edge"),
+    # The create returns once the domain is registered; the managed certificate follows
+    # validation of the TXT record, minutes to hours later, without blocking the deploy.
+    "azure-native:cdn:AFDCustomDomain": CreateTime(
+        2.0, _FRONT_DOOR_DOMAIN, note="certificate issued after DNS validation, asynchronously"
+    ),
+    "azure-native:dns:Zone": _quick(0.5),
+    "azure-native:dns:RecordSet": _quick(0.2),
 }
 
 # Where the SKU changes the time by an order of magnitude: (type, sku name) -> time.

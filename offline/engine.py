@@ -580,6 +580,16 @@ def _computed_outputs(
         },
         "azure-native:network:PublicIPAddress": {"ipAddress": "20.0.0.10"},
         "azure-native:cdn:AFDEndpoint": {"hostName": f"{name}.z01.azurefd.net"},
+        "azure-native:cdn:Profile": {"frontDoorId": _uuid(resource_id, "fdid")},
+        "azure-native:cdn:AFDCustomDomain": {
+            "validationProperties": {
+                "validationToken": _uuid(resource_id, "validation").replace("-", ""),
+                "expirationDate": "2027-01-08T00:00:00Z",
+            }
+        },
+        "azure-native:dns:Zone": {
+            "nameServers": [f"ns{i}-01.azure-dns.{tld}." for i, tld in enumerate(("com", "net"), 1)]
+        },
         "azure-native:redisenterprise:RedisEnterprise": {
             "hostName": f"{name}.westus2.redis.azure.net"
         },

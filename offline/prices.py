@@ -186,6 +186,9 @@ PRICES: dict[str, Price] = {
     "functions.flex.executions": Price(0.40, "million executions", _FUNCTIONS, "assumption"),
     "static_web_app.Standard": Price(9.0, "app-month", _STATIC_WEB_APPS, "assumption"),
     "static_web_app.Free": Price(0.0, "app-month", _STATIC_WEB_APPS, "assumption"),
+    # Public Azure DNS (the custom domain's zone, when the frontend layer creates it).
+    "dns.zone": Price(0.50, "hosted zone-month (first 25)", _DNS, "assumption"),
+    "dns.queries": Price(0.40, "million queries (first billion)", _DNS, "assumption"),
 }
 
 

@@ -948,7 +948,7 @@ CATALOG: tuple[TypeEntry, ...] = (
         psrule=("Azure.FrontDoorWAF.",),
         related=("cdn:SecurityPolicy",),
     ),
-    # ---- types of the upcoming layers, whose rules already exist ---------------------------
+    # ---- the frontend layer (infra/frontend) -----------------------------------------------
     entry(
         "cdn:Profile",
         f"""
@@ -968,7 +968,6 @@ CATALOG: tuple[TypeEntry, ...] = (
         LT-3 = diagnostic-settings-required
         """,
         psrule=("Azure.FrontDoor.", "Azure.CDN."),
-        upcoming=True,
     ),
     entry(
         "cdn:AFDEndpoint",
@@ -981,7 +980,6 @@ CATALOG: tuple[TypeEntry, ...] = (
         NS-6 = frontdoor-endpoint-waf
         """,
         checkov=("Microsoft.Network/frontDoors", "azurerm_frontdoor", "azurerm_cdn_endpoint"),
-        upcoming=True,
     ),
     entry(
         "cdn:Route",
@@ -989,7 +987,6 @@ CATALOG: tuple[TypeEntry, ...] = (
         Azure.CDN.HTTP = frontdoor-route-https
         DP-3 = frontdoor-route-https
         """,
-        upcoming=True,
     ),
     entry(
         "cdn:AFDCustomDomain",
@@ -1000,14 +997,12 @@ CATALOG: tuple[TypeEntry, ...] = (
         NS-6 = frontdoor-endpoint-waf
         """,
         checkov=("azurerm_cdn_endpoint_custom_domain",),
-        upcoming=True,
     ),
     entry(
         "cdn:SecurityPolicy",
         """
-        NS-6 = frontdoor-endpoint-waf
+        NS-6 = frontdoor-endpoint-waf, frontdoor-attached-waf-prevention
         """,
-        upcoming=True,
     ),
     entry(
         "containerregistry:Replication",
@@ -1244,11 +1239,40 @@ CATALOG: tuple[TypeEntry, ...] = (
         "web:StaticSite",
         f"""
         DP-3 ! Static Web Apps serve HTTPS only and redirect HTTP; nothing to configure
-        NS-6 = frontdoor-endpoint-waf
+        NS-6 = frontdoor-endpoint-waf, static-web-app-behind-front-door
+        NS-2 = static-web-app-behind-front-door
         Azure.Resource.UseTags = {TAGS}
         """,
-        upcoming=True,
-        related=("cdn:AFDEndpoint",),
+        related=("cdn:AFDEndpoint", "cdn:AFDOrigin"),
+    ),
+    entry(
+        "cdn:AFDOriginGroup",
+        """
+        Azure.FrontDoor.Probe ! the origin group probes the app over HTTPS with HEAD every 100 s
+            (infra/frontend); a routing setting, not a security control
+        """,
+    ),
+    entry(
+        "cdn:AFDOrigin",
+        """
+        DP-3 = frontdoor-origin-certificate-check
+        NS-2 = static-web-app-behind-front-door
+        """,
+    ),
+    entry(
+        "dns:Zone",
+        f"""
+        Azure.Resource.UseTags = {TAGS}
+        AM-1 ! a public zone only when platform:customDomain is set and platform:dnsZone is not;
+            its records are the custom domain's CNAME and validation TXT
+        """,
+    ),
+    entry(
+        "dns:RecordSet",
+        """
+        AM-1 ! the custom domain's CNAME to the Front Door endpoint and its _dnsauth TXT record,
+            written by infra/frontend from Front Door's own values
+        """,
     ),
     entry(
         "apimanagement:ApiManagementService",

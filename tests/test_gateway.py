@@ -472,3 +472,13 @@ def test_where_the_vault_is_public_the_gateway_reaches_it_by_service_endpoint() 
         assert "virtualNetworkRules" not in vault.inputs["properties"]["networkAcls"]
         gateway_subnet = _by_name(other, SUBNET, "networking-snet-gateway")
         assert not gateway_subnet.inputs.get("serviceEndpoints")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_stacks_gateway_admits_the_spa_origin_alone(stack: str) -> None:
+    """The composition root hands the frontend's URL to the gateway: CORS admits that one
+    origin (Front Door's endpoint in staging and prod, the Static Web App's host in dev)."""
+    run = stack_run(stack)
+    (cors,) = _xml(run.one(POLICY)).iter("cors")
+    assert [o.text for o in cors.iter("origin")] == [run.stack_outputs["spa_url"]]
+    assert str(run.stack_outputs["spa_url"]).startswith("https://")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from config.settings import CONFIG_NAMESPACE, STACK_KEYS, DeploymentSettings
@@ -23,7 +24,7 @@ OPTIONAL_WITHOUT_DEFAULT = {
     "sqlAdminObjectId",
     "openfigiApiKey",
 }
-OBJECT_VALUED = {"images", "overrides"}
+OBJECT_VALUED = {"images", "overrides", "dnsZone"}
 FIELDS: dict[str, FieldInfo] = {
     field.alias or name: field for name, field in DeploymentSettings.model_fields.items()
 }
@@ -39,6 +40,8 @@ def _pulumi_type(annotation: Any) -> dict[str, Any]:
         return _pulumi_type(inner)
     if origin is tuple:
         return {"type": "array", "items": _pulumi_type(typing.get_args(annotation)[0])}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {"type": "object"}
     scalars = {dict: "object", str: "string", bool: "boolean", int: "integer"}
     kind = scalars.get(origin or annotation)
     assert kind is not None, f"no project config type for {annotation!r}"

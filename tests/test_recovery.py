@@ -105,7 +105,13 @@ def test_a_region_without_a_pair_needs_an_explicit_secondary() -> None:
     config["platform:overrides"] = json.dumps({"recovery": {"secondaryRegion": "italynorth"}})
     with pytest.raises(SettingsError, match="is the primary region"):
         load_stack_settings("prod", config)
-    config["platform:overrides"] = json.dumps({"recovery": {"secondaryRegion": "westeurope"}})
+    # (Static Web Apps are not offered in italynorth: the SPA goes to a region that has them.)
+    config["platform:overrides"] = json.dumps(
+        {
+            "recovery": {"secondaryRegion": "westeurope"},
+            "frontend": {"staticWebAppLocation": "westeurope"},
+        }
+    )
     assert load_stack_settings("prod", config).secondary_region == "westeurope"
 
 

@@ -119,6 +119,9 @@ class GatewayArgs:
     alert_context: AlertContext
     allowed_ip_ranges: Sequence[str] = ()
     """platform:allowedIpRanges: the only callers the ip-filter admits, when set."""
+    # The SPA's origin (the frontend layer's URL): the one origin CORS admits. The setting
+    # gateway.frontendOrigin, when set, takes precedence (a custom origin known in advance).
+    frontend_origin: pulumi.Input[str] | None = None
     documents: Mapping[ServiceName, dict[str, object]] = field(default_factory=dict)
     """OpenAPI documents by service; services/<svc>/openapi.json where not given."""
 
@@ -299,10 +302,12 @@ class Gateway(pulumi.ComponentResource):
             f"{name}-policy",
             policy_id="policy",
             format="xml",
-            value=global_policy(
-                allowed_ip_ranges=list(args.allowed_ip_ranges),
-                frontend_origin=settings.frontend_origin,
-                request_headers=request_headers,
+            value=pulumi.Output.from_input(settings.frontend_origin or args.frontend_origin).apply(
+                lambda origin: global_policy(
+                    allowed_ip_ranges=list(args.allowed_ip_ranges),
+                    frontend_origin=origin,
+                    request_headers=request_headers,
+                )
             ),
             resource_group_name=rg,
             service_name=apim,

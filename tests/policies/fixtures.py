@@ -1145,6 +1145,133 @@ FRONT_DOOR = [
     ),
 ]
 
+# ---- Frontend: the SPA behind Front Door ---------------------------------------------------
+
+SITE = "azure-native:web:StaticSite"
+PROFILE = "azure-native:cdn:Profile"
+ORIGIN = "azure-native:cdn:AFDOrigin"
+SITE_PROPS = {"name": "stapp-plat-prod-wus2", "sku": {"name": "Standard", "tier": "Standard"}}
+ORIGIN_PROPS = {
+    "originName": "static-web-app",
+    "hostName": "gentle-sea-0a1b2c3d4.5.azurestaticapps.net",
+    "enforceCertificateNameCheck": True,
+}
+WAF_ID = arm_id("Microsoft.Network", "frontdoorWebApplicationFirewallPolicies", "wafplatprod")
+
+
+def _behind(
+    site: Mapping[str, Any], *, linked: bool = True, host: Any = None
+) -> list[ResourceRecord]:
+    site_record = record(SITE, "frontend-swa", site)
+    origin = record(
+        ORIGIN,
+        "frontend-afd-origin",
+        {**ORIGIN_PROPS, **({"hostName": host} if host is not None else {})},
+        property_dependencies={"hostName": (site_record.urn,)} if linked else None,
+    )
+    return [
+        record(PROFILE, "frontend-afd", {"profileName": "afd-plat-prod-wus2"}),
+        site_record,
+        origin,
+    ]
+
+
+def _attached(mode: Any, waf_id: Any = WAF_ID) -> list[ResourceRecord]:
+    waf = record(
+        WAF,
+        "security-waf",
+        {"policyName": "wafplatprod", "policySettings": {"enabledState": "Enabled", "mode": mode}},
+    )
+    policy = record(
+        SECURITY,
+        "frontend-afd-waf",
+        {
+            "parameters": {
+                "type": "WebApplicationFirewall",
+                "wafPolicy": {"id": waf_id},
+                "associations": [{"domains": [{"id": "/e"}], "patternsToMatch": ["/*"]}],
+            }
+        },
+        property_dependencies={"parameters": (waf.urn,)},
+    )
+    return [waf, policy]
+
+
+FRONTEND = [
+    Fixture("static-web-app-behind-front-door", "compliant", "pass", _behind(SITE_PROPS)),
+    Fixture(
+        "static-web-app-behind-front-door",
+        "compliant",
+        "pass",
+        [record(SITE, "frontend-swa", {**SITE_PROPS, "sku": {"name": "Free"}})],
+        environment="dev",
+        note="no-front-door-in-the-stack",
+    ),
+    Fixture(
+        "static-web-app-behind-front-door",
+        "violating",
+        "violation",
+        _behind({**SITE_PROPS, "sku": {"name": "Free", "tier": "Free"}}),
+        note="free-plan-ignores-the-fdid-lock",
+    ),
+    Fixture(
+        "static-web-app-behind-front-door",
+        "violating",
+        "violation",
+        _behind(SITE_PROPS, linked=False),
+        note="not-an-origin",
+    ),
+    Fixture(
+        "static-web-app-behind-front-door",
+        "missing",
+        "violation",
+        _behind({"name": "stapp-plat-prod-wus2"}),
+        note="sku-not-set",
+    ),
+    Fixture(
+        "static-web-app-behind-front-door",
+        "unknown",
+        "unknown",
+        _behind(SITE_PROPS, linked=False, host=UNKNOWN_STRING),
+    ),
+    Fixture("frontdoor-attached-waf-prevention", "compliant", "pass", _attached("Prevention")),
+    Fixture(
+        "frontdoor-attached-waf-prevention",
+        "compliant",
+        "pass",
+        _attached("Detection"),
+        environment="dev",
+        note="detection-allowed-in-dev",
+    ),
+    Fixture(
+        "frontdoor-attached-waf-prevention",
+        "violating",
+        "violation",
+        _attached("Detection"),
+        environment="staging",
+    ),
+    Fixture(
+        "frontdoor-attached-waf-prevention",
+        "missing",
+        "violation",
+        _attached(
+            "Prevention",
+            waf_id="/subscriptions/x/providers/Microsoft.Network/frontdoorWebApplicationFirewallPolicies/elsewhere",
+        )[1:],
+        note="waf-policy-not-in-the-stack",
+    ),
+    Fixture("frontdoor-attached-waf-prevention", "unknown", "unknown", _attached(UNKNOWN_STRING)),
+    *cases(
+        "frontdoor-origin-certificate-check",
+        ORIGIN,
+        ORIGIN_PROPS,
+        {**ORIGIN_PROPS, "enforceCertificateNameCheck": False},
+        {k: v for k, v in ORIGIN_PROPS.items() if k != "enforceCertificateNameCheck"},
+        {**ORIGIN_PROPS, "enforceCertificateNameCheck": UNKNOWN_BOOL},
+        missing_expect="pass",
+    ),
+]
+
 # ---- Container Apps ------------------------------------------------------------------------
 
 CA = "azure-native:app:ContainerApp"
@@ -1478,6 +1605,7 @@ FIXTURES: tuple[Fixture, ...] = (
     *NETWORK,
     *APIM_FIXTURES,
     *FRONT_DOOR,
+    *FRONTEND,
     *CONTAINER_APPS,
     *CONTAINER_APP_SERVICES,
     *RECOVERY,
@@ -1536,6 +1664,9 @@ REQUIRED_RULES = frozenset(
         "sql-failover-group-complete",
         "acr-replica-endpoint-enabled",
         "prod-cross-region-copies",
+        "static-web-app-behind-front-door",
+        "frontdoor-attached-waf-prevention",
+        "frontdoor-origin-certificate-check",
     }
 )
 

@@ -315,6 +315,8 @@ def create_app(
                 "Content-Type",
                 SUBSCRIPTION_KEY_HEADER,
                 CORRELATION_ID_HEADER,
+                # orders-api's create takes one, so a retried submission cannot double it.
+                "Idempotency-Key",
                 "If-Match",
                 "If-None-Match",
             ],

@@ -236,6 +236,24 @@ def test_cors_preflight_for_the_spa_origin_only(gateway_for: Callable[..., TestC
     assert "X-Correlation-Id" in served.headers["access-control-expose-headers"]
 
 
+def test_cors_preflight_admits_an_orders_idempotency_key(
+    gateway_for: Callable[..., TestClient],
+) -> None:
+    """The SPA sends Idempotency-Key with each new order (services/web/src/api.ts)."""
+    gateway = gateway_for(backend_settings(cors_origins="http://127.0.0.1:5173"))
+    preflight = gateway.options(
+        "/orders/v1/orders",
+        headers={
+            "Origin": "http://127.0.0.1:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,idempotency-key,"
+            "ocp-apim-subscription-key,x-correlation-id",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "idempotency-key" in preflight.headers["access-control-allow-headers"].lower()
+
+
 def test_status_endpoint_needs_no_key(gateway_for: Callable[..., TestClient]) -> None:
     assert gateway_for().get("/status-0123456789abcdef").json() == {"status": "ok"}
 
