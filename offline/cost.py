@@ -55,47 +55,32 @@ class Usage:
     functions_executions_million: float
 
 
+# Dev and qa alike: a few people testing.
+_FEW_TESTERS = Usage(
+    log_ingest_gb_per_day=0.5,
+    etl_blob_gb={"hot": 5, "cool": 0, "archive": 0},
+    other_blob_gb=1,
+    blob_writes_10k=10,
+    blob_reads_10k=20,
+    key_vault_ops_10k=10,
+    nat_gb=5,
+    firewall_gb=0,
+    private_endpoint_gb=1,
+    dns_queries_million_per_zone=0.1,
+    servicebus_ops_million=2,
+    sql_ltr_gb=0,
+    cosmos_ru_million=10,
+    cosmos_storage_gb=1,
+    data_factory_runs_k=3,
+    functions_gb_seconds=100_000,
+    functions_executions_million=1,
+)
+
 # Dev and qa: a few people testing; staging: load tests a few days a month; prod: seed 000's
 # volumes (tens of thousands of orders a day), seven-year ETL archive growing.
 USAGE: dict[Environment, Usage] = {
-    "dev": Usage(
-        log_ingest_gb_per_day=0.5,
-        etl_blob_gb={"hot": 5, "cool": 0, "archive": 0},
-        other_blob_gb=1,
-        blob_writes_10k=10,
-        blob_reads_10k=20,
-        key_vault_ops_10k=10,
-        nat_gb=5,
-        firewall_gb=0,
-        private_endpoint_gb=1,
-        dns_queries_million_per_zone=0.1,
-        servicebus_ops_million=2,
-        sql_ltr_gb=0,
-        cosmos_ru_million=10,
-        cosmos_storage_gb=1,
-        data_factory_runs_k=3,
-        functions_gb_seconds=100_000,
-        functions_executions_million=1,
-    ),
-    "qa": Usage(
-        log_ingest_gb_per_day=0.5,
-        etl_blob_gb={"hot": 5, "cool": 0, "archive": 0},
-        other_blob_gb=1,
-        blob_writes_10k=10,
-        blob_reads_10k=20,
-        key_vault_ops_10k=10,
-        nat_gb=5,
-        firewall_gb=0,
-        private_endpoint_gb=1,
-        dns_queries_million_per_zone=0.1,
-        servicebus_ops_million=2,
-        sql_ltr_gb=0,
-        cosmos_ru_million=10,
-        cosmos_storage_gb=1,
-        data_factory_runs_k=3,
-        functions_gb_seconds=100_000,
-        functions_executions_million=1,
-    ),
+    "dev": _FEW_TESTERS,
+    "qa": _FEW_TESTERS,
     "staging": Usage(
         log_ingest_gb_per_day=2,
         etl_blob_gb={"hot": 20, "cool": 40, "archive": 100},
