@@ -16,7 +16,11 @@ from platform_common.messaging import EntityKind
 
 def _entities(settings: Any) -> dict[str, EntityKind]:
     assert isinstance(settings, OrdersSettings)
-    return {settings.servicebus_orders_queue: "queue", settings.servicebus_events_topic: "topic"}
+    return {
+        settings.servicebus_orders_queue: "queue",
+        settings.servicebus_events_topic: "topic",
+        settings.servicebus_audit_queue: "queue",
+    }
 
 
 def create_app() -> FastAPI:

@@ -15,7 +15,7 @@ from platform_common.messaging import EntityKind
 
 def _entities(settings: Any) -> dict[str, EntityKind]:
     assert isinstance(settings, PaymentsSettings)
-    return {settings.servicebus_events_topic: "topic"}
+    return {settings.servicebus_events_topic: "topic", settings.servicebus_audit_queue: "queue"}
 
 
 def create_app() -> FastAPI:

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from platform_common.columns import ExactDecimal, UtcDateTime
+from platform_common.outbox import outbox_table
 from platform_common.types import PRICE
 
 
@@ -92,3 +93,7 @@ class EtlRunReject(Base):
     position: Mapped[int] = mapped_column(Integer)
     isin: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reason: Mapped[str] = mapped_column(String(1000))
+
+
+# Audit records (and, in users-api, UserErased events) leave through the outbox.
+outbox = outbox_table(Base.metadata)

@@ -7,10 +7,10 @@ from functools import lru_cache
 
 from pydantic import Field
 
-from platform_common.settings import ServiceSettings
+from platform_common.settings import MessagingSettings
 
 
-class ProductsSettings(ServiceSettings):
+class ProductsSettings(MessagingSettings):
     """Settings read by the products service."""
 
     products_cache_max_age_seconds: int = Field(

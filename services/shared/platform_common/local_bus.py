@@ -143,6 +143,12 @@ PLATFORM_TOPOLOGY = Topology(
         "thirdparty-queue": LocalQueue(
             "thirdparty-queue", lock_seconds=_minutes(2), max_delivery_count=10
         ),
+        "audit-queue": LocalQueue(
+            "audit-queue",
+            lock_seconds=_minutes(1),
+            max_delivery_count=10,
+            duplicate_detection_seconds=_minutes(10),
+        ),
     },
     topics={
         "events-topic": LocalTopic(
@@ -158,6 +164,12 @@ PLATFORM_TOPOLOGY = Topology(
                         "sys.Label IN ('OrderFilled', 'OrderCancelled', 'OrderRejected', "
                         "'SettlementSettled', 'SettlementFailed')"
                     ),
+                ),
+                LocalSubscription(
+                    "erasure",
+                    lock_seconds=_minutes(1),
+                    max_delivery_count=10,
+                    sql_filter="sys.Label = 'UserErased'",
                 ),
             ),
         ),

@@ -114,11 +114,11 @@ def enqueue(
         }
         for destination in destinations
     ]
-    session.execute(_insert_into(table), rows)  # one executemany for every destination
+    session.execute(insert_into(table), rows)  # one executemany for every destination
 
 
 @functools.cache
-def _insert_into(table: Table) -> Insert:
+def insert_into(table: Table) -> Insert:
     """One INSERT construct per outbox table: building one per event costs more than it."""
     return insert(table)
 

@@ -105,6 +105,10 @@ class MessagingSettings(ServiceSettings):
         None, description="SQLite file of the local-file bus (MESSAGING_MODE=local-file)."
     )
     servicebus_events_topic: str = Field("events-topic", description="Topic for domain events.")
+    servicebus_audit_queue: str = Field(
+        "audit-queue",
+        description="Queue audit records go to; the workers append them to the audit store.",
+    )
     outbox_poll_interval_seconds: float = Field(
         2.0, gt=0, le=300, description="How often unpublished outbox rows are retried."
     )

@@ -7,10 +7,15 @@ import logging
 from datetime import UTC, datetime
 
 from platform_common.correlation import install_log_correlation
+from platform_common.personal_data import MASKED_ATTR, install_personal_data_masking, mask_text
 from platform_common.settings import ServiceSettings
 
 _HANDLER_NAME = "platform-json"
-_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {
+    "message",
+    "asctime",
+    MASKED_ATTR,
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,7 +35,8 @@ class JsonFormatter(logging.Formatter):
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS})
         if record.exc_info:
-            entry["exc_info"] = self.formatException(record.exc_info)
+            # Exception texts quote values (an IntegrityError quotes the row's e-mail).
+            entry["exc_info"] = mask_text(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
 
 
@@ -58,10 +64,10 @@ def configure_telemetry(settings: ServiceSettings, service: str) -> None:
             credential=credential,
             resource=Resource.create({SERVICE_NAME: service}),
         )
-        return
-    if any(h.get_name() == _HANDLER_NAME for h in root.handlers):
-        return
-    handler = logging.StreamHandler()
-    handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(JsonFormatter(service))
-    root.addHandler(handler)
+    elif not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.set_name(_HANDLER_NAME)
+        handler.setFormatter(JsonFormatter(service))
+        root.addHandler(handler)
+    # After the handlers exist: Azure Monitor's exporter and the JSON handler both mask.
+    install_personal_data_masking(root)

@@ -191,6 +191,7 @@ def test_forwarded_for_is_the_default_outside_local() -> None:
         "azure_sql_database": "users",
         "azure_client_id": "00000000-0000-0000-0000-000000000000",
         "applicationinsights_connection_string": "InstrumentationKey=x",
+        "servicebus_fully_qualified_namespace": "sb.servicebus.windows.net",
     }
     with pytest.raises(ValidationError, match="AUTHENTICATE_ALLOWED_CIDRS"):
         _settings(**azure)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
-from platform_common.app import create_service_app
+from platform_common.app import OutboxConfig, create_service_app
+from platform_common.messaging import EntityKind
 from users_service.api import gateway_router, internal_router, router
-from users_service.settings import get_settings
+from users_service.models import outbox
+from users_service.settings import UsersSettings, get_settings
+
+
+def _entities(settings: Any) -> dict[str, EntityKind]:
+    assert isinstance(settings, UsersSettings)
+    return {settings.servicebus_audit_queue: "queue", settings.servicebus_events_topic: "topic"}
 
 
 def create_app() -> FastAPI:
@@ -19,4 +28,5 @@ def create_app() -> FastAPI:
         ),
         get_settings=get_settings,
         routers=[router, internal_router, gateway_router],
+        outbox=OutboxConfig(table=outbox, entities=_entities),
     )

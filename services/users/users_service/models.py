@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from platform_common.columns import UtcDateTime
+from platform_common.outbox import outbox_table
 
 
 class Base(DeclarativeBase):
@@ -51,3 +52,7 @@ class Notification(Base):
     """The record the notification is about (an order or settlement id)."""
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# Audit records (and, in users-api, UserErased events) leave through the outbox.
+outbox = outbox_table(Base.metadata)

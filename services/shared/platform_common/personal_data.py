@@ -1,0 +1,172 @@
+"""Which fields are personal data, and how they are masked in logs, telemetry and audit diffs.
+
+One table (`PERSONAL_FIELDS`) names every field that holds personal data in the platform's
+models, requests and events, with the kind of value it holds; the kind decides the mask.
+Seed 004's example: `john.doe@company.com` is logged as `joh***@company.com`.
+
+Masks keep just enough to tell two values apart in an incident (the first characters, an
+e-mail's domain) and never the whole value. Secrets (passwords, hashes) keep nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Any
+
+MASK = "***"
+
+
+class PersonalKind(StrEnum):
+    """What a personal field holds; each kind has its own mask."""
+
+    EMAIL = "email"
+    NAME = "name"
+    # An id that points at one person (user ids, caller ids): pseudonymous, but linkable.
+    IDENTIFIER = "identifier"
+    # Free text written about or for a person (notification titles and bodies).
+    FREE_TEXT = "free_text"
+    SECRET = "secret"  # noqa: S105 (a kind name, not a password)
+
+
+PERSONAL_FIELDS: Mapping[str, PersonalKind] = {
+    # users-api: accounts and credentials
+    "email": PersonalKind.EMAIL,
+    "email_key": PersonalKind.EMAIL,
+    "username": PersonalKind.EMAIL,  # the gateway's basic-auth user name is the e-mail
+    "display_name": PersonalKind.NAME,
+    "password": PersonalKind.SECRET,
+    "current_password": PersonalKind.SECRET,
+    "new_password": PersonalKind.SECRET,
+    "password_hash": PersonalKind.SECRET,
+    # every service: who a record belongs to or who acted
+    "user_id": PersonalKind.IDENTIFIER,
+    "caller_id": PersonalKind.IDENTIFIER,
+    "actor_id": PersonalKind.IDENTIFIER,
+    "requested_by": PersonalKind.IDENTIFIER,
+    # users-api: notifications are written for one person
+    "title": PersonalKind.FREE_TEXT,
+    "body": PersonalKind.FREE_TEXT,
+}
+
+# Deliberately loose: anything shaped like an address is masked, even if it is not one.
+_EMAIL = re.compile(r"(?P<local>[A-Za-z0-9._%+\-]+)@(?P<domain>[A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
+
+
+def mask_email(value: str) -> str:
+    """`john.doe@company.com` -> `joh***@company.com`; a value without `@` is masked whole."""
+    local, at, domain = value.rpartition("@")
+    if not at or not local:
+        return MASK
+    return f"{local[:3]}{MASK}@{domain}"
+
+
+def mask_name(value: str) -> str:
+    """`John Doe` -> `J*** D***`: the initials, never the name."""
+    words = value.split()
+    return " ".join(f"{word[0]}{MASK}" for word in words) if words else MASK
+
+
+def mask_identifier(value: str) -> str:
+    """`u-alice-1234` -> `u-a***`: enough to tell ids apart in a log, not to read one."""
+    return f"{value[:3]}{MASK}" if len(value) > 6 else MASK
+
+
+def mask_text(text: str) -> str:
+    """Free text with every e-mail-shaped token masked (log messages, exception texts)."""
+    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+
+
+def mask_whole(_value: str) -> str:
+    """Free text and secrets keep nothing: no part of them is safe to show."""
+    return MASK
+
+
+_MASKERS: Mapping[PersonalKind, Callable[[str], str]] = {
+    PersonalKind.EMAIL: mask_email,
+    PersonalKind.NAME: mask_name,
+    PersonalKind.IDENTIFIER: mask_identifier,
+    PersonalKind.FREE_TEXT: mask_whole,
+    PersonalKind.SECRET: mask_whole,
+}
+
+
+def is_personal(field: str) -> bool:
+    return field in PERSONAL_FIELDS
+
+
+def mask_value(field: str, value: Any) -> Any:
+    """The masked value of `field`; values of other fields pass through unchanged.
+
+    None stays None (absence is not personal); non-text personal values are masked whole.
+    """
+    kind = PERSONAL_FIELDS.get(field)
+    if kind is None or value is None:
+        return value
+    if not isinstance(value, str):
+        return MASK
+    return _MASKERS[kind](value)
+
+
+def mask_mapping(data: Any) -> Any:
+    """A copy of `data` (dicts, lists, scalars) with every personal field masked, at any depth.
+
+    Text under other keys still has e-mail addresses masked: a reason or a message may
+    quote one.
+    """
+    if isinstance(data, Mapping):
+        return {
+            key: mask_value(key, value) if is_personal(str(key)) else mask_mapping(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list | tuple):
+        return [mask_mapping(item) for item in data]
+    if isinstance(data, str):
+        return mask_text(data)
+    return data
+
+
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# Set on a record once masked, so a second handler's filter does not mask the masks again.
+MASKED_ATTR = "personal_data_masked"
+
+
+class PersonalDataFilter(logging.Filter):
+    """Masks a record before any handler formats it: the message (with its arguments
+    merged, so `%s` of an e-mail is caught) and every `extra` attribute.
+
+    A handler filter, not a logger one: filters on a logger do not see records that
+    propagate from its children, and every platform log line goes through the root's
+    handlers (the JSON handler, Azure Monitor's exporter).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, MASKED_ATTR, False):
+            return True
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit the format
+            message = f"{record.msg} {record.args!r}"
+        record.msg = mask_text(message)
+        record.args = None
+        for key, value in list(vars(record).items()):
+            if key in _STANDARD_ATTRS:
+                continue
+            if is_personal(key):
+                setattr(record, key, mask_value(key, value))
+            elif isinstance(value, str | Mapping | list | tuple):
+                setattr(record, key, mask_mapping(value))
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        setattr(record, MASKED_ATTR, True)
+        return True
+
+
+def install_personal_data_masking(logger: logging.Logger | None = None) -> None:
+    """Add the filter to every handler of `logger` (the root by default); idempotent."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, PersonalDataFilter) for f in handler.filters):
+            handler.addFilter(PersonalDataFilter())
