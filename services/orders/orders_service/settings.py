@@ -7,10 +7,10 @@ from functools import lru_cache
 
 from pydantic import Field
 
-from platform_common.settings import MessagingSettings
+from platform_common.settings import EventsPublisherSettings
 
 
-class OrdersSettings(MessagingSettings):
+class OrdersSettings(EventsPublisherSettings):
     """Settings read by the orders service."""
 
     servicebus_orders_queue: str = Field(

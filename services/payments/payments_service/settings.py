@@ -6,10 +6,10 @@ from functools import lru_cache
 
 from pydantic import Field
 
-from platform_common.settings import MessagingSettings
+from platform_common.settings import EventsPublisherSettings
 
 
-class PaymentsSettings(MessagingSettings):
+class PaymentsSettings(EventsPublisherSettings):
     """Settings read by the payments service (database, identity, outbox, orders-api)."""
 
     orders_api_base_url: str = Field(

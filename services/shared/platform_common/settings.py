@@ -104,7 +104,6 @@ class MessagingSettings(ServiceSettings):
     local_bus_path: str | None = Field(
         None, description="SQLite file of the local-file bus (MESSAGING_MODE=local-file)."
     )
-    servicebus_events_topic: str = Field("events-topic", description="Topic for domain events.")
     servicebus_audit_queue: str = Field(
         "audit-queue",
         description="Queue audit records go to; the workers append them to the audit store.",
@@ -132,3 +131,9 @@ class MessagingSettings(ServiceSettings):
                 "MESSAGING_MODE=servicebus requires SERVICEBUS_FULLY_QUALIFIED_NAMESPACE"
             )
         return self
+
+
+class EventsPublisherSettings(MessagingSettings):
+    """A publisher of domain events as well as audit records (users, orders, payments)."""
+
+    servicebus_events_topic: str = Field("events-topic", description="Topic for domain events.")

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BeforeValidator, Field, model_validator
 from pydantic_settings import NoDecode
 
-from platform_common.settings import MessagingSettings
+from platform_common.settings import EventsPublisherSettings
 
 # OWASP Password Storage Cheat Sheet, Argon2id: "a minimum configuration of 19 MiB of
 # memory, an iteration count of 2, and 1 degree of parallelism", or an equally strong pair
@@ -44,7 +44,7 @@ def _networks(raw: object) -> object:
     return tuple(networks)
 
 
-class UsersSettings(MessagingSettings):
+class UsersSettings(EventsPublisherSettings):
     """Settings read by the users service (database, identity, telemetry, credentials)."""
 
     workers_caller_id: str = Field(
