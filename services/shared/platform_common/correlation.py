@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -43,6 +45,17 @@ def outgoing_headers() -> dict[str, str]:
     """What a call to another service adds, so its logs join this request's."""
     correlation_id = _current.get()
     return {CORRELATION_ID_HEADER: correlation_id} if correlation_id else {}
+
+
+@contextmanager
+def correlated(raw: str | None) -> Iterator[str]:
+    """Outside a request (a worker handling a message): the message's correlation id, or a
+    new one when it has none or an odd one, for the calls and messages the handler makes."""
+    token = _current.set(accepted_correlation_id(raw))
+    try:
+        yield _current.get() or ""
+    finally:
+        _current.reset(token)
 
 
 class CorrelationIdMiddleware:

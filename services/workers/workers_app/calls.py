@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from platform_common.correlation import current_correlation_id, outgoing_headers
 from platform_common.messaging import BusMessage, MessageBus
 from platform_common.outbox import MESSAGE_ID_NAMESPACE
 from workers_app.settlement import UNPROCESSABLE, DeadLetter, Retry
@@ -42,9 +43,13 @@ def call(
     *,
     json_body: Mapping[str, Any] | None = None,
 ) -> httpx.Response | Retry:
-    """The response, or Retry when the service could not be reached or timed out."""
+    """The response, or Retry when the service could not be reached or timed out.
+
+    The message's correlation id (set by `settlement.decide`) goes with the call, so the
+    service's log lines and audit record join the request that caused the message.
+    """
     try:
-        return client.request(method, url, json=json_body)
+        return client.request(method, url, json=json_body, headers=outgoing_headers())
     except httpx.TimeoutException as exc:
         return Retry(f"{method} {url}: timed out ({type(exc).__name__})")
     except httpx.TransportError as exc:
@@ -107,7 +112,8 @@ def publish_event(
         message_id=message_id,
         subject=event_type,
         body=body,
-        correlation_id=aggregate_id,
+        # The handled message's correlation id; outside a handler the aggregate's.
+        correlation_id=current_correlation_id() or aggregate_id,
         session_id=session_id,
     )
     try:

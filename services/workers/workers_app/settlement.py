@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import azure.functions as func
 
+from platform_common.correlation import correlated
+
 logger = logging.getLogger(__name__)
 
 # Dead-letter reasons the workers set (DeadLetterReason, max 4096 chars with the description).
@@ -67,9 +69,14 @@ def decide(
     message: func.ServiceBusMessage,
     max_delivery_count: int,
 ) -> Verdict:
-    """Run a handler; a bug in it is retried like an outage, then dead-lettered, never lost."""
+    """Run a handler; a bug in it is retried like an outage, then dead-lettered, never lost.
+
+    The handler runs under the message's correlation id: its log lines, its calls to the
+    services and the messages it publishes carry the id of the request that caused it.
+    """
     try:
-        verdict = handle(message)
+        with correlated(message.correlation_id):
+            verdict = handle(message)
     except Exception as exc:
         logger.exception("handler failed", extra={"message_id": message.message_id})
         verdict = Retry(f"handler error: {type(exc).__name__}: {exc}")
