@@ -35,6 +35,7 @@ IDENTITY = {
     "ServiceBusConnection__clientId": "00000000-0000-0000-0000-000000000001",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x",
     "STAGING_BLOB_ACCOUNT_URL": "https://stetldev.blob.core.windows.net",
+    "AUDIT_BLOB_ACCOUNT_URL": "https://staudit.blob.core.windows.net",
 }
 
 
@@ -118,6 +119,26 @@ def test_unresolved_key_vault_reference_and_azurite_in_azure_are_refused(
     monkeypatch.setenv("STAGING_BLOB_CONNECTION_STRING", "UseDevelopmentStorage=true")
     with pytest.raises(ValidationError, match="STAGING_BLOB_CONNECTION_STRING is for Azurite"):
         WorkersSettings()
+
+
+def test_the_audit_store_is_reached_by_identity_in_azure(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ENVIRONMENT", "prod")
+    assert WorkersSettings().audit_blob_container == "audit-records"
+    monkeypatch.setenv("AUDIT_BLOB_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    with pytest.raises(ValidationError, match="AUDIT_BLOB_CONNECTION_STRING is for Azurite"):
+        WorkersSettings()
+    monkeypatch.delenv("AUDIT_BLOB_CONNECTION_STRING")
+    monkeypatch.setenv("AUDIT_BLOB_ACCOUNT_URL", "http://staudit.blob.core.windows.net")
+    with pytest.raises(ValidationError, match="reached over https only"):
+        WorkersSettings()
+    monkeypatch.delenv("AUDIT_BLOB_ACCOUNT_URL")
+    with pytest.raises(ValidationError, match="requires: AUDIT_BLOB_ACCOUNT_URL"):
+        WorkersSettings()
+    for bad in ("Audit", "au", "audit--records", "-audit", "a" * 64):
+        with pytest.raises(ValidationError, match=r"audit_blob_container|AUDIT_BLOB_CONTAINER"):
+            WorkersSettings(environment="local", audit_blob_container=bad)
 
 
 def test_binding_expressions_name_settings_the_manifest_lists() -> None:
