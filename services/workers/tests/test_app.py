@@ -84,6 +84,13 @@ def test_etl_and_sync_triggers_read_their_settings() -> None:
     assert timer["schedule"] == "%ETL_SCHEDULE%"
 
 
+def test_the_audit_shipper_reads_audit_queue() -> None:
+    trigger = _functions()["ship_audit_record"]
+    assert trigger["queueName"] == "%SERVICEBUS_AUDIT_QUEUE%"
+    assert trigger["connection"] == "ServiceBusConnection"
+    assert trigger["autoCompleteMessages"] is False
+
+
 def test_operator_routes_need_a_function_key() -> None:
     functions = _functions()
     routes = {
@@ -151,7 +158,7 @@ def test_binding_expressions_name_settings_the_manifest_lists() -> None:
 
 def test_every_service_bus_trigger_settles_explicitly_on_the_identity_connection() -> None:
     triggers = [b for b in _functions().values() if b["type"] == "serviceBusTrigger"]
-    assert len(triggers) == 6
+    assert len(triggers) == 7
     for trigger in triggers:
         assert trigger["autoCompleteMessages"] is False
         assert trigger["connection"] == "ServiceBusConnection"

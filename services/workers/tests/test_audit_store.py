@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from azure.storage.blob import BlobServiceClient
 
-from platform_common.audit import AuditEntry
+from platform_common.audit import AUDIT_SUBJECT, AuditEntry
+from platform_common.local_bus import LocalFileBus
+from platform_common.messaging import BusMessage
 from workers_app.audit_store import CONFLICT, AuditBlobStore, ship_audit_record
+from workers_app.local_runner import run_once, triggers
+from workers_app.runtime import build_runtime
+from workers_app.settings import WorkersSettings
 from workers_app.settlement import MALFORMED, UNPROCESSABLE, Complete, DeadLetter, Retry
 
 from .conftest import sb_message
@@ -201,3 +207,29 @@ def test_without_a_store_records_wait_on_the_queue() -> None:
     verdict = ship_audit_record(sb_message(entry().body("orders")), None)
     assert isinstance(verdict, Retry)
     assert "AUDIT_BLOB_ACCOUNT_URL" in verdict.reason
+
+
+def test_the_local_runner_ships_audit_queue_into_azurite(tmp_path: Path, azurite: str) -> None:
+    container = f"audit-{uuid.uuid4().hex[:12]}"
+    settings = WorkersSettings(
+        messaging_mode="local-file",
+        local_bus_path=str(tmp_path / "bus.db"),
+        audit_blob_connection_string=azurite,  # type: ignore[arg-type]  # SecretStr from str
+        audit_blob_container=container,
+    )
+    runtime = build_runtime(settings)
+    bus = LocalFileBus(tmp_path / "bus.db")
+    record = entry()
+    bus.send(
+        "audit-queue",
+        BusMessage(message_id=record.id, subject=AUDIT_SUBJECT, body=record.body("orders")),
+    )
+    (shipper,) = [t for t in triggers(runtime) if t.function == "ship_audit_record"]
+
+    assert isinstance(run_once(bus, shipper), Complete)
+
+    assert runtime.audit is not None
+    assert (
+        runtime.audit.read(f"2026/11/30/orders/{record.id}.json") == record.body("orders").encode()
+    )
+    assert bus.peek("audit-queue") == []
