@@ -99,7 +99,11 @@ def test_operator_routes_need_a_function_key() -> None:
             functions[name]["authLevel"].value,
             [m.value for m in functions[name]["methods"]],
         )
-        for name in ("operator_start_etl_run", "operator_replay_dead_letters")
+        for name in (
+            "operator_start_etl_run",
+            "operator_replay_dead_letters",
+            "operator_search_audit_records",
+        )
     }
     assert routes == {
         "operator_start_etl_run": ("operator/etl-runs", "function", ["POST"]),
@@ -108,6 +112,7 @@ def test_operator_routes_need_a_function_key() -> None:
             "function",
             ["POST"],
         ),
+        "operator_search_audit_records": ("operator/audit-records", "function", ["GET"]),
     }
 
 
