@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -170,6 +171,29 @@ def test_bad_parameters_are_400_problems_naming_them(
     assert status == 400
     assert problem["title"] == title
     assert detail in problem["detail"], problem["detail"]
+
+
+def test_a_forged_continuation_is_refused(store: CountingStore) -> None:
+    def forged(**fields: object) -> str:
+        token = {
+            "from": "2026-11-30T00:00:00+00:00",
+            "to": "2026-12-01T00:00:00+00:00",
+            "filters": {},
+            "at": "2026-11-30T12:00:00+00:00",
+            "name": "2026/11/30/orders/x.json",
+            **fields,
+        }
+        return base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
+
+    assert get(store, continuation=forged())[0] == 200
+    for token in (
+        forged(filters={"owner": "tom"}),
+        forged(**{"from": "2020-01-01T00:00:00+00:00"}),
+        forged(at="2026-11-30T12:00:00"),
+        forged(filters=["actor"]),
+    ):
+        status, problem = get(store, continuation=token)
+        assert (status, problem["title"]) == (400, "Invalid continuation"), token
 
 
 def test_31_days_and_the_function_key_parameter_are_accepted(store: CountingStore) -> None:

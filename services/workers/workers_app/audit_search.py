@@ -137,7 +137,12 @@ def _continued(
         saved = {str(k): str(v) for k, v in dict(decoded["filters"]).items()}
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise invalid from None
-    if start.tzinfo is None or end.tzinfo is None or after[0].tzinfo is None:
+    # Unsigned (an operator only ever pages their own query), so checked like parameters.
+    if (
+        None in (start.tzinfo, end.tzinfo, after[0].tzinfo)
+        or not set(saved) <= set(FILTERS)
+        or not timedelta(0) < end - start <= MAX_WINDOW
+    ):
         raise invalid
     query = AuditQuery(start, end, saved, limit, after)
     given = {name: params[name] for name in ("from", "to") if name in params}
