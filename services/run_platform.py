@@ -15,7 +15,8 @@ orders and payments outboxes publish is what the workers' local runner receives,
 the workers publish (outcomes, notifications) goes back on the same file. Azurite (the npm
 package pinned in services/package.json, `npm ci` there) serves blob storage in memory on
 loopback: the workers stage and archive FIRDS files there (STAGING_BLOB_CONNECTION_STRING,
-the development account). Ctrl-C or SIGTERM stops everything.
+the development account) and ship the services' audit records into its `audit-records`
+container (AUDIT_BLOB_CONNECTION_STRING). Ctrl-C or SIGTERM stops everything.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ def workers_env(ports: Mapping[str, int], bus_path: Path, blob_port: int) -> dic
             # Blob staging and archive in Azurite, through the same azure-storage-blob code
             # the workers run in Azure (there with their identity, STAGING_BLOB_ACCOUNT_URL).
             "STAGING_BLOB_CONNECTION_STRING": azurite_connection_string(blob_port),
+            # The audit records shipped from audit-queue, in Azurite's `audit-records`
+            # container (in Azure the immutable one, AUDIT_BLOB_ACCOUNT_URL).
+            "AUDIT_BLOB_CONNECTION_STRING": azurite_connection_string(blob_port),
         }
     )
     return env

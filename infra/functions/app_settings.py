@@ -63,9 +63,15 @@ SERVICE_URL_SETTINGS = frozenset(
 )
 
 # Settings only the local platform reads (the workers refuse them, or ignore them, outside
-# ENVIRONMENT=local): the shared local bus, Azurite's connection string, the SQLite ETL store.
+# ENVIRONMENT=local): the shared local bus, Azurite's connection strings (staging and the
+# audit store), the SQLite ETL store.
 LOCAL_ONLY_SETTINGS = frozenset(
-    {"LOCAL_BUS_PATH", "STAGING_BLOB_CONNECTION_STRING", "ETL_SQLITE_PATH"}
+    {
+        "LOCAL_BUS_PATH",
+        "STAGING_BLOB_CONNECTION_STRING",
+        "AUDIT_BLOB_CONNECTION_STRING",
+        "ETL_SQLITE_PATH",
+    }
 )
 
 # Set only when the stack has the OpenFIGI key (platform:openfigiApiKey, a Key Vault secret

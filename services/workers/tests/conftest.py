@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from platform_common.messaging import InMemoryBus
 from platform_common.testing import caller_headers, forwarding_transport, migrated_sqlite
 from products_service.settings import ProductsSettings
 from products_service.settings import get_settings as products_settings
+from run_platform import AZURITE, azurite_connection_string, free_port, start_azurite, wait_http
 from users_service.settings import UsersSettings
 from users_service.settings import get_settings as users_settings
 from workers_app.calls import service_client
@@ -221,3 +223,22 @@ def platform(tmp_path: Path, templates: Path) -> Iterator[Platform]:
         tom = {"id": "tom", "display_name": "Tom", "email": "tom@example.com", "roles": ["trader"]}
         assert users.post("/v1/users", json=tom, headers=ADMIN).status_code == 201
         yield Platform(orders, products, payments, users, orders_bus, payments_bus, InMemoryBus())
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """One Azurite blob service for the session (the pinned npm package); its connection string.
+
+    Tests isolate themselves by container name.
+    """
+    if not AZURITE.exists():
+        pytest.fail(f"Azurite is not installed at {AZURITE}: run `npm ci` in {SERVICES_DIR}")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
+        process = start_azurite(port, Path(workdir))
+        try:
+            wait_http(f"http://127.0.0.1:{port}/devstoreaccount1?comp=list")
+            yield azurite_connection_string(port)
+        finally:
+            process.terminate()
+            process.wait(10)

@@ -35,6 +35,7 @@ IDENTITY = {
     "ServiceBusConnection__clientId": "00000000-0000-0000-0000-000000000001",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x",
     "STAGING_BLOB_ACCOUNT_URL": "https://stetldev.blob.core.windows.net",
+    "AUDIT_BLOB_ACCOUNT_URL": "https://staudit.blob.core.windows.net",
 }
 
 
@@ -83,6 +84,13 @@ def test_etl_and_sync_triggers_read_their_settings() -> None:
     assert timer["schedule"] == "%ETL_SCHEDULE%"
 
 
+def test_the_audit_shipper_reads_audit_queue() -> None:
+    trigger = _functions()["ship_audit_record"]
+    assert trigger["queueName"] == "%SERVICEBUS_AUDIT_QUEUE%"
+    assert trigger["connection"] == "ServiceBusConnection"
+    assert trigger["autoCompleteMessages"] is False
+
+
 def test_operator_routes_need_a_function_key() -> None:
     functions = _functions()
     routes = {
@@ -91,7 +99,11 @@ def test_operator_routes_need_a_function_key() -> None:
             functions[name]["authLevel"].value,
             [m.value for m in functions[name]["methods"]],
         )
-        for name in ("operator_start_etl_run", "operator_replay_dead_letters")
+        for name in (
+            "operator_start_etl_run",
+            "operator_replay_dead_letters",
+            "operator_search_audit_records",
+        )
     }
     assert routes == {
         "operator_start_etl_run": ("operator/etl-runs", "function", ["POST"]),
@@ -100,6 +112,7 @@ def test_operator_routes_need_a_function_key() -> None:
             "function",
             ["POST"],
         ),
+        "operator_search_audit_records": ("operator/audit-records", "function", ["GET"]),
     }
 
 
@@ -120,6 +133,26 @@ def test_unresolved_key_vault_reference_and_azurite_in_azure_are_refused(
         WorkersSettings()
 
 
+def test_the_audit_store_is_reached_by_identity_in_azure(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ENVIRONMENT", "prod")
+    assert WorkersSettings().audit_blob_container == "audit-records"
+    monkeypatch.setenv("AUDIT_BLOB_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    with pytest.raises(ValidationError, match="AUDIT_BLOB_CONNECTION_STRING is for Azurite"):
+        WorkersSettings()
+    monkeypatch.delenv("AUDIT_BLOB_CONNECTION_STRING")
+    monkeypatch.setenv("AUDIT_BLOB_ACCOUNT_URL", "http://staudit.blob.core.windows.net")
+    with pytest.raises(ValidationError, match="reached over https only"):
+        WorkersSettings()
+    monkeypatch.delenv("AUDIT_BLOB_ACCOUNT_URL")
+    with pytest.raises(ValidationError, match="requires: AUDIT_BLOB_ACCOUNT_URL"):
+        WorkersSettings()
+    for bad in ("Audit", "au", "audit--records", "-audit", "a" * 64):
+        with pytest.raises(ValidationError, match=r"audit_blob_container|AUDIT_BLOB_CONTAINER"):
+            WorkersSettings(environment="local", audit_blob_container=bad)
+
+
 def test_binding_expressions_name_settings_the_manifest_lists() -> None:
     names = {v["name"] for v in manifest.build_manifest()["variables"]}
     for trigger in _functions().values():
@@ -130,7 +163,7 @@ def test_binding_expressions_name_settings_the_manifest_lists() -> None:
 
 def test_every_service_bus_trigger_settles_explicitly_on_the_identity_connection() -> None:
     triggers = [b for b in _functions().values() if b["type"] == "serviceBusTrigger"]
-    assert len(triggers) == 6
+    assert len(triggers) == 7
     for trigger in triggers:
         assert trigger["autoCompleteMessages"] is False
         assert trigger["connection"] == "ServiceBusConnection"

@@ -25,6 +25,7 @@ import azure.functions as func
 from azure.functions.servicebus import ServiceBusMessage
 
 from platform_common.local_bus import LocalFileBus, LockLostError, ReceivedMessage
+from workers_app.audit_store import ship_audit_record
 from workers_app.etl_day import handle_file_request
 from workers_app.events_worker import fan_out_notification, handle_event
 from workers_app.notifications_worker import record_notification
@@ -104,6 +105,13 @@ def triggers(runtime: Runtime) -> tuple[LocalTrigger, ...]:
             s.etl_queue_max_delivery_count,
             # A job per message, as the blueprint builds it.
             lambda m: handle_file_request(m, runtime.etl_job()),
+        ),
+        LocalTrigger(
+            "ship_audit_record",
+            s.servicebus_audit_queue,
+            None,
+            s.audit_queue_max_delivery_count,
+            lambda m: ship_audit_record(m, runtime.audit),
         ),
     )
 

@@ -1,4 +1,4 @@
-"""The operator's HTTP actions: start an ETL run, replay an entity's dead letters.
+"""The operator's HTTP actions: start an ETL run, replay dead letters, search the audit trail.
 
 Plain functions over an `azure.functions.HttpRequest` so tests call them directly; the
 blueprint (function-level key, no gateway route) only wires them.
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 
 import azure.functions as func
 
 from platform_common.messaging import MessageBus
+from workers_app.audit_search import QueryError, parse_query, search
+from workers_app.audit_store import AuditBlobStore
 from workers_app.deadletters import DeadLetterReplayer, ReplayError
 from workers_app.esma import EsmaError
 from workers_app.etl_day import EtlJob, fan_out_day
@@ -76,3 +78,34 @@ def replay_dead_letters(
     except ReplayError as exc:
         return _problem(404, "Entity not replayable", str(exc))
     return _json(200, asdict(result))
+
+
+def search_audit_records(
+    request: func.HttpRequest, store: AuditBlobStore | None, now: datetime
+) -> func.HttpResponse:
+    """GET /operator/audit-records?from=&to=&<filters>&limit=&continuation=: newest first."""
+    from azure.core.exceptions import AzureError
+
+    try:
+        query = parse_query(dict(request.params), now)
+    except QueryError as exc:
+        return _problem(400, exc.title, str(exc))
+    if store is None:
+        return _problem(
+            409,
+            "No audit store",
+            "AUDIT_BLOB_ACCOUNT_URL (Azure) or AUDIT_BLOB_CONNECTION_STRING (Azurite) is unset.",
+        )
+    try:
+        page = search(store, query)
+    except AzureError as exc:
+        return _problem(503, "Audit store unavailable", f"{type(exc).__name__}: {exc}"[:500])
+    return _json(
+        200,
+        {
+            "query": query.described(),
+            "count": len(page.records),
+            "items": page.records,
+            "continuation": page.continuation,
+        },
+    )

@@ -11,6 +11,7 @@ import httpx
 from platform_common.local_bus import LocalFileBus
 from platform_common.messaging import EntityKind, InMemoryBus, MessageBus, ServiceBusBus
 from platform_common.settings import MessagingSettings
+from workers_app.audit_store import AuditBlobStore
 from workers_app.calls import service_client
 from workers_app.deadletters import DeadLetterReplayer, ServiceBusReplayer
 from workers_app.etl import InstrumentStore, SqliteInstrumentStore
@@ -42,6 +43,8 @@ class Runtime:
     """The third-party sync: its providers' rate limiters are shared by all invocations."""
     esma: httpx.Client
     blobs: BlobStore
+    audit: AuditBlobStore | None
+    """The immutable audit store; None only locally when no Azurite is configured."""
 
     def order_worker(self) -> OrderWorker:
         return OrderWorker(
@@ -103,6 +106,9 @@ class Runtime:
                     self.settings.servicebus_orders_queue,
                     self.settings.servicebus_etl_queue,
                     self.settings.servicebus_thirdparty_queue,
+                    # Records are keyed by their body's id, so a replayed copy (new message
+                    # id) lands on the same blob or completes as a redelivery.
+                    self.settings.servicebus_audit_queue,
                 }
             ),
         )
@@ -128,6 +134,22 @@ def build_blobs(settings: WorkersSettings) -> BlobStore:
             settings.staging_blob_connection_string.get_secret_value()
         )
     return InMemoryBlobStore()
+
+
+def build_audit_store(settings: WorkersSettings) -> AuditBlobStore | None:
+    """The audit account with the workers' identity, Azurite locally, else none (records wait)."""
+    if settings.audit_blob_account_url:
+        return AuditBlobStore.with_identity(
+            settings.audit_blob_account_url,
+            settings.audit_blob_container,
+            settings.storage_client_id,
+        )
+    if settings.audit_blob_connection_string:
+        return AuditBlobStore.from_connection_string(
+            settings.audit_blob_connection_string.get_secret_value(),
+            settings.audit_blob_container,
+        )
+    return None
 
 
 def build_bus(settings: WorkersSettings) -> MessageBus:
@@ -218,6 +240,7 @@ def build_runtime(settings: WorkersSettings) -> Runtime:
             follow_redirects=True,
         ),
         blobs=build_blobs(settings),
+        audit=build_audit_store(settings),
     )
 
 

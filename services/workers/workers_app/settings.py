@@ -292,6 +292,47 @@ class WorkersSettings(BaseSettings):
         description="Container processed files move to (`loaded|rejected/<day>/`; infra/etl).",
     )
 
+    # --- audit trail: audit-queue into the immutable audit store ---------------------------
+    servicebus_audit_queue: str = Field(
+        "audit-queue",
+        description="Queue of the services' audit records (schema 1), shipped to the audit store.",
+    )
+    audit_queue_max_delivery_count: int = Field(
+        10,
+        ge=1,
+        le=2000,
+        description=(
+            "audit-queue's MaxDeliveryCount: a storage outage is retried until then, and the "
+            "last delivery dead-letters with the reason (replayable), never drops a record."
+        ),
+    )
+    audit_blob_account_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description=(
+            "Blob endpoint of the audit account (https://<name>.blob.core.windows.net), "
+            "written with the workers' identity (infra/audit AuditTrail.account_url)."
+        ),
+        json_schema_extra={"required_in_azure": True},
+    )
+    # Container names: 3-63 lowercase letters, digits and single hyphens, starting and
+    # ending with a letter or digit.
+    # https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata#container-names
+    audit_blob_container: str = Field(
+        "audit-records",
+        min_length=3,
+        max_length=63,
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        description=(
+            "Container of the audit records (version-level immutability; "
+            "infra/audit AuditTrail.container_name)."
+        ),
+    )
+    audit_blob_connection_string: SecretStr | None = Field(
+        None,
+        description="Local only: an Azurite connection string for the audit store.",
+    )
+
     @model_validator(mode="after")
     def _no_storage_secret_in_azure(self) -> Self:
         """Azure reaches blobs with the managed identity only (shared keys are disabled)."""
@@ -299,6 +340,20 @@ class WorkersSettings(BaseSettings):
             raise ValueError(
                 "STAGING_BLOB_CONNECTION_STRING is for Azurite (ENVIRONMENT=local) only; "
                 "in Azure set STAGING_BLOB_ACCOUNT_URL"
+            )
+        if self.environment != "local" and self.audit_blob_connection_string is not None:
+            raise ValueError(
+                "AUDIT_BLOB_CONNECTION_STRING is for Azurite (ENVIRONMENT=local) only; "
+                "in Azure set AUDIT_BLOB_ACCOUNT_URL"
+            )
+        if (
+            self.environment != "local"
+            and self.audit_blob_account_url
+            and not self.audit_blob_account_url.startswith("https://")
+        ):
+            raise ValueError(
+                f"AUDIT_BLOB_ACCOUNT_URL={self.audit_blob_account_url!r}: Azure storage is "
+                "reached over https only"
             )
         return self
 

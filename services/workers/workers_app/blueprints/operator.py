@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
-from workers_app.operator_api import replay_dead_letters, start_etl_run
+from workers_app.operator_api import replay_dead_letters, search_audit_records, start_etl_run
 from workers_app.runtime import get_runtime
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # untyped in azure-functions
@@ -38,3 +38,9 @@ def operator_start_etl_run(req: func.HttpRequest) -> func.HttpResponse:
 )
 def operator_replay_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
     return replay_dead_letters(req, get_runtime().replayer())
+
+
+@bp.function_name("operator_search_audit_records")
+@bp.route(route="operator/audit-records", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def operator_search_audit_records(req: func.HttpRequest) -> func.HttpResponse:
+    return search_audit_records(req, get_runtime().audit, datetime.now(UTC))
