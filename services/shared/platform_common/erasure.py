@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -331,3 +331,48 @@ def purge_published_outbox(db: Db, outbox: Table, cutoff: datetime) -> int:
             delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff)
         )
     )
+
+
+# --- a service's own tables ------------------------------------------------------------------
+
+
+def erase_rows(
+    db: Db, body: ErasureRequest, *, keep: Sequence[Column[Any]], drop: Sequence[Column[Any]]
+) -> dict[str, int]:
+    """`keep` columns (records the law requires) take the pseudonym; rows whose `drop` column
+    names the user (personal only) are deleted. Counts per table."""
+    counts: dict[str, int] = {}
+    for column in keep:
+        changed = db.execute(
+            update(column.table).where(column == body.user_id).values({column.name: body.pseudonym})
+        )
+        counts[column.table.name] = rowcount(changed)
+    for column in drop:
+        gone = db.execute(delete(column.table).where(column == body.user_id))
+        counts[column.table.name] = rowcount(gone)
+    return counts
+
+
+def pseudonymise_finished(
+    db: Db,
+    salt: str,
+    *,
+    owner: Column[Any],
+    status: Column[Any],
+    finished: Sequence[str],
+    changed: Column[Any],
+    cutoff: datetime,
+) -> int:
+    """Finished records last changed before `cutoff` take their owner's derived pseudonym;
+    open ones keep the owner (they are still being worked on)."""
+    where = (status.in_(finished), changed < cutoff, ~owner.startswith(PSEUDONYM_PREFIX))
+    owners = db.execute(select(owner).where(*where).distinct()).scalars().all()
+    total = 0
+    for user_id in owners:
+        result = db.execute(
+            update(owner.table)
+            .where(owner == user_id, *where)
+            .values({owner.name: derived_pseudonym(salt, str(user_id))})
+        )
+        total += rowcount(result)
+    return total

@@ -82,3 +82,20 @@ def rows_holding(url: str, *needles: str) -> list[tuple[str, str, str]]:
     finally:
         engine.dispose()
     return found
+
+
+def database_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, sorted: equal before and after means nothing changed."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            metadata = sa.MetaData()
+            metadata.reflect(conn)
+            return {
+                table.name: sorted((tuple(row) for row in conn.execute(sa.select(table))), key=repr)
+                for table in metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
