@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from workers_app.blueprints import etl, events, notifications, operator, orders, thirdparty
+from workers_app.blueprints import (
+    etl,
+    events,
+    notifications,
+    operator,
+    orders,
+    privacy,
+    thirdparty,
+)
 
 app = func.FunctionApp()
-for blueprint in (orders.bp, events.bp, notifications.bp, thirdparty.bp, etl.bp, operator.bp):
+for blueprint in (
+    orders.bp,
+    events.bp,
+    notifications.bp,
+    thirdparty.bp,
+    etl.bp,
+    operator.bp,
+    privacy.bp,
+):
     app.register_functions(blueprint)

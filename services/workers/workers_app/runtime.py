@@ -18,6 +18,7 @@ from workers_app.etl_day import EtlJob
 from workers_app.events_worker import EventsWorker
 from workers_app.notifications_worker import NotificationsWorker
 from workers_app.orders_worker import OrderWorker, RiskLimits
+from workers_app.privacy import PrivacyWorker
 from workers_app.products_load import ProductsInstrumentStore
 from workers_app.settings import WorkersSettings, get_settings
 from workers_app.staging import AzureBlobStore, BlobStore, InMemoryBlobStore
@@ -42,6 +43,8 @@ class Runtime:
     """The third-party sync: its providers' rate limiters are shared by all invocations."""
     esma: httpx.Client
     blobs: BlobStore
+    privacy: PrivacyWorker
+    """Admin clients for the erasure and retention routes (admin plus WORKERS_CALLER_ID)."""
 
     def order_worker(self) -> OrderWorker:
         return OrderWorker(
@@ -58,6 +61,9 @@ class Runtime:
             bus=self.bus,
             notifications_topic=self.settings.servicebus_notifications_topic,
         )
+
+    def privacy_worker(self) -> PrivacyWorker:
+        return self.privacy
 
     def notifications_worker(self) -> NotificationsWorker:
         return NotificationsWorker(users=self.users)
@@ -218,6 +224,14 @@ def build_runtime(settings: WorkersSettings) -> Runtime:
             follow_redirects=True,
         ),
         blobs=build_blobs(settings),
+        privacy=PrivacyWorker(
+            **{
+                name: service_client(
+                    getattr(settings, f"{name}_api_base_url"), caller, ("admin",), timeout
+                )
+                for name in ("orders", "payments", "users", "products")
+            }
+        ),
     )
 
 
