@@ -97,6 +97,22 @@ class ErasureOut(BaseModel):
     counts: dict[str, int] = Field(description="Rows changed or deleted, per kind.")
 
 
+class ErasureStatus(ErasureOut):
+    """An erasure and whether it is finished everywhere (users-api's GET)."""
+
+    completed_at: UtcTimestamp | None = Field(
+        None,
+        description=(
+            "When the workers reported every service done and users-api deleted the "
+            "UserErased event's row; null while the erasure is propagating."
+        ),
+    )
+
+    def answer(self) -> ErasureOut:
+        """The erasure as first answered: a repeat's body does not change as it propagates."""
+        return ErasureOut.model_validate(self.model_dump(exclude={"completed_at"}))
+
+
 class PurgeRequest(BaseModel):
     """Optional body of a retention purge; `now` is honoured only when ENVIRONMENT=local."""
 
@@ -145,6 +161,7 @@ def erasures_table(metadata: MetaData) -> Table:
         Column("erased_at", DateTime(timezone=True), nullable=False),
         Column("requested_by", String(128), nullable=False),
         Column("counts", Text, nullable=False),
+        Column("completed_at", DateTime(timezone=True), nullable=True),
     )
 
 
@@ -165,7 +182,7 @@ def _aware(value: datetime) -> datetime:
 
 def find_erasure(
     db: Db, table: Table, *, user_id: str | None, pseudonym: str | None
-) -> ErasureOut | None:
+) -> ErasureStatus | None:
     """The recorded erasure of this original id or under this pseudonym."""
     conditions = []
     if user_id is not None:
@@ -177,11 +194,12 @@ def find_erasure(
     for condition in conditions:
         row = db.execute(select(table).where(condition)).first()
         if row is not None:
-            return ErasureOut(
+            return ErasureStatus(
                 pseudonym=row.pseudonym,
                 erased_at=_aware(row.erased_at),
                 requested_by=row.requested_by,
                 counts=json.loads(row.counts),
+                completed_at=_aware(row.completed_at) if row.completed_at else None,
             )
     return None
 
@@ -227,15 +245,15 @@ def conflicting_erasure(db: Db, table: Table, body: ErasureRequest) -> ErasureOu
             "This user id or pseudonym was already erased with a different counterpart; "
             "an erasure is repeated with the same user_id and pseudonym.",
         )
-    return by_user
+    return by_user.answer()
 
 
-def update_counts(db: Db, table: Table, pseudonym: str, counts: Mapping[str, int]) -> None:
+def mark_completed(db: Db, table: Table, pseudonym: str) -> datetime:
+    completed_at = datetime.now(UTC)
     db.execute(
-        update(table)
-        .where(table.c.pseudonym == pseudonym)
-        .values(counts=json.dumps(dict(counts), sort_keys=True))
+        update(table).where(table.c.pseudonym == pseudonym).values(completed_at=completed_at)
     )
+    return completed_at
 
 
 def rowcount(result: Any) -> int:

@@ -143,7 +143,7 @@ def test_a_repeat_answers_the_same_and_changes_nothing(
     assert _count(users_settings, "users") == 1
     shown = users_client.get(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN)
     assert shown.status_code == 200
-    assert shown.json() == first.json()
+    assert shown.json() == {**first.json(), "completed_at": None}
 
 
 def test_unknown_users_self_erasure_and_non_admins_are_refused(users_client: TestClient) -> None:
@@ -186,7 +186,13 @@ def test_the_workers_finish_the_erasure_once_the_event_is_delivered(
     done = users_client.post("/internal/v1/erasures", json=body, headers=WORKERS)
 
     assert done.status_code == 200, done.text
-    assert done.json()["counts"]["outbox_deleted_after_delivery"] == 1
+    assert done.json()["completed_at"] is not None
+    shown = users_client.get(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN).json()
+    assert shown["completed_at"] == done.json()["completed_at"]
+    # The admin's repeat still answers what the first request did.
+    first = users_client.post(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN).json()
+    assert "completed_at" not in first
+    assert first["pseudonym"] == pseudonym
     assert rows_holding(users_settings.database_url, TOM["id"], "Tom", "tom.tester") == []
     rows = _outbox(users_settings)
     again = users_client.post("/internal/v1/erasures", json=body, headers=WORKERS)

@@ -24,9 +24,11 @@ from platform_common.authz import Access, authorize
 from platform_common.erasure import (
     ErasureOut,
     ErasureRequest,
+    ErasureStatus,
     PurgeOut,
     PurgeRequest,
     find_erasure,
+    mark_completed,
     new_pseudonym,
     purge_cutoff,
     purge_published_outbox,
@@ -34,7 +36,6 @@ from platform_common.erasure import (
     require_workers,
     rowcount,
     scrub_outbox,
-    update_counts,
 )
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from platform_common.outbox import DomainEvent, enqueue
@@ -47,8 +48,6 @@ SERVICE = "users"
 USER_ERASED = "UserErased"
 ERASED_DISPLAY_NAME = "Erased user"
 ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: .invalid never resolves
-# Set once the workers report the other services done (the internal route below).
-DELIVERED = "outbox_deleted_after_delivery"
 
 router = APIRouter(prefix="/v1", tags=["users"], responses=PROBLEM_RESPONSES)
 internal_router = APIRouter(
@@ -132,9 +131,9 @@ def erase_user(
     access: CanErase,
 ) -> ErasureOut:
     # Asked again by the original id or by the pseudonym: the same answer, nothing written.
-    done = find_erasure(session, erasures, user_id=user_id, pseudonym=user_id)
-    if done is not None:
-        return done
+    recorded = find_erasure(session, erasures, user_id=user_id, pseudonym=user_id)
+    if recorded is not None:
+        return recorded.answer()
     if user_id == access.caller.caller_id:
         raise ProblemError(
             409,
@@ -154,7 +153,7 @@ def erase_user(
         raced = find_erasure(session, erasures, user_id=user_id, pseudonym=None)
         if raced is None:
             raise
-        return raced
+        return raced.answer()
     background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
     return done
 
@@ -164,7 +163,9 @@ def erase_user(
     summary="When and as what a user was erased (admin); by original id or pseudonym",
     responses={404: PROBLEM_RESPONSES[404] | {"description": "No erasure of this user"}},
 )
-def get_erasure(*, user_id: UserIdPath, session: SessionDep, _access: CanReadErasure) -> ErasureOut:
+def get_erasure(
+    *, user_id: UserIdPath, session: SessionDep, _access: CanReadErasure
+) -> ErasureStatus:
     done = find_erasure(session, erasures, user_id=user_id, pseudonym=user_id)
     if done is None:
         raise ProblemError(404, "Erasure not found", f"No erasure of user {user_id}.")
@@ -176,7 +177,7 @@ def get_erasure(*, user_id: UserIdPath, session: SessionDep, _access: CanReadEra
 )
 def apply_erasure(
     body: ErasureRequest, session: SessionDep, settings: SettingsDep, access: CanApply
-) -> ErasureOut:
+) -> ErasureStatus:
     require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
     done = find_erasure(session, erasures, user_id=body.user_id, pseudonym=None)
     if done is None or done.pseudonym != body.pseudonym:
@@ -186,25 +187,18 @@ def apply_erasure(
             f"users-api erased no user as {body.pseudonym} with that user_id; only the "
             "UserErased events it published are finished here.",
         )
-    if DELIVERED in done.counts:
+    if done.completed_at is not None:
         return done
     # The workers hold the event, so its row (unpublished or not) has done its work.
     deleted = scrub_outbox(session, outbox, body.user_id, body.pseudonym, delete_all=True)
-    counts = {**done.counts, DELIVERED: deleted["outbox_deleted"]}
-    update_counts(session, erasures, body.pseudonym, counts)
+    completed_at = mark_completed(session, erasures, body.pseudonym)
     _audit(
         session,
         settings,
-        AuditEntry.by(
-            access.caller,
-            "erasures.apply",
-            "user",
-            body.pseudonym,
-            details={DELIVERED: deleted["outbox_deleted"]},
-        ),
+        AuditEntry.by(access.caller, "erasures.complete", "user", body.pseudonym, details=deleted),
     )
     session.commit()
-    return done.model_copy(update={"counts": counts})
+    return done.model_copy(update={"completed_at": completed_at})
 
 
 @internal_router.post("/retention/purge", summary="Delete personal data past its retention")

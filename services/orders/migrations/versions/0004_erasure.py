@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("requested_by", sa.String(length=128), nullable=False),
         sa.Column("counts", sa.Text(), nullable=False),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("pseudonym"),
         sa.UniqueConstraint("user_digest"),
     )
