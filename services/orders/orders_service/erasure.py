@@ -67,20 +67,10 @@ def _audit(session: Session, settings: OrdersSettings, entry: AuditEntry) -> Non
     )
 
 
-@internal_router.post("/erasures", summary="Pseudonymise an erased user's orders (workers)")
-def apply_erasure(
-    *,
-    body: ErasureRequest,
-    request: Request,
-    background: BackgroundTasks,
-    session: SessionDep,
-    settings: SettingsDep,
-    access: CanApply,
+def _apply(
+    session: Session, settings: OrdersSettings, body: ErasureRequest, access: Access
 ) -> ErasureOut:
-    require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
-    done = conflicting_erasure(session, erasures, body)
-    if done is not None:
-        return done
+    """The erasure's changes, its record and its audit record, in the session's transaction."""
     counts = erase_rows(
         session,
         body,
@@ -109,7 +99,25 @@ def apply_erasure(
         settings,
         AuditEntry.by(access.caller, "erasures.apply", "user", body.pseudonym, details=counts),
     )
+    return done
+
+
+@internal_router.post("/erasures", summary="Pseudonymise an erased user's orders (workers)")
+def apply_erasure(
+    *,
+    body: ErasureRequest,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: CanApply,
+) -> ErasureOut:
+    require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
+    done = conflicting_erasure(session, erasures, body)
+    if done is not None:
+        return done
     try:
+        done = _apply(session, settings, body, access)
         session.commit()
     except IntegrityError:
         # A concurrent delivery of the same event recorded it first: answer as it did.

@@ -177,3 +177,20 @@ def test_the_purge_pseudonymises_finished_orders_past_retention(orders: OrdersHa
         "trader_locks": 0,
         "outbox": 0,
     }
+
+
+def test_concurrent_deliveries_of_one_erasure_apply_it_once(orders: OrdersHarness) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _filled(orders, TOM)
+    body = {"user_id": TOM, "pseudonym": PSEUDONYM}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(
+            pool.map(
+                lambda _i: orders.client.post("/internal/v1/erasures", json=body, headers=WORKERS),
+                range(6),
+            )
+        )
+    assert {a.status_code for a in answers} == {200}
+    assert len({json.dumps(a.json(), sort_keys=True) for a in answers}) == 1
+    assert answers[0].json()["counts"]["orders"] == 1

@@ -247,3 +247,22 @@ def test_new_accounts_cannot_take_a_pseudonym_shaped_id(users_client: TestClient
     answer = users_client.post("/v1/users", json=body, headers=ADMIN)
     assert answer.status_code == 422
     assert "reserved for erased users" in answer.text
+
+
+def test_concurrent_erasures_of_one_user_erase_it_once(
+    users_client: TestClient, users_settings: UsersSettings
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _tom(users_client)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(
+            pool.map(
+                lambda _i: users_client.post(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN),
+                range(6),
+            )
+        )
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.json()["pseudonym"] for a in answers}) == 1
+    assert _count(users_settings, "erasures") == 1
+    assert len([r for r in _outbox(users_settings) if r["subject"] == "UserErased"]) == 1

@@ -144,8 +144,8 @@ def erase_user(
     user = session.get(User, user_id)
     if user is None:
         raise ProblemError(404, "User not found", f"No user {user_id}.")
-    done = _erase(session, settings, user, access)
     try:
+        done = _erase(session, settings, user, access)
         session.commit()
     except IntegrityError:
         # A concurrent request erased the same user first: answer as it did.
