@@ -183,3 +183,44 @@ def test_the_purge_calls_every_service_and_reports_the_one_that_failed(platform:
         "trader_locks",
         "outbox",
     }
+
+
+class _Timer:
+    past_due = False
+
+
+def test_the_timer_runs_every_purge_then_fails_naming_the_service(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers_app.blueprints import privacy as blueprint
+    from workers_app.privacy import PurgeFailedError
+
+    worker = replace(platform.privacy_worker(), users=_failing(503))
+    runtime = type("Runtime", (), {"privacy_worker": staticmethod(lambda: worker)})
+    monkeypatch.setattr(blueprint, "get_runtime", lambda: runtime)
+    timer = blueprint.purge_personal_data._function.get_user_function()
+
+    with pytest.raises(PurgeFailedError, match="users-api") as failed:
+        timer(_Timer())
+    assert "products-api" not in str(failed.value)  # it ran, and succeeded
+
+    monkeypatch.setattr(blueprint, "get_runtime", lambda: platform_runtime(platform))
+    timer(_Timer())  # all four purge: no error
+
+
+def platform_runtime(platform: Platform) -> Any:
+    worker = platform.privacy_worker()
+    return type("Runtime", (), {"privacy_worker": staticmethod(lambda: worker)})
+
+
+def test_an_event_that_is_not_an_erasure_needs_nothing(platform: Platform) -> None:
+    body = {
+        "type": "OrderCreated",
+        "id": "e-9",
+        "aggregate_id": "o-1",
+        "aggregate_version": 1,
+        "data": {"user_id": "tom"},
+    }
+    verdict = propagate_erasure(sb_message(json.dumps(body)), platform.privacy_worker())
+    assert isinstance(verdict, Complete)
+    assert platform.orders.get("/v1/orders", headers=ADMIN).json()["total"] == 0
