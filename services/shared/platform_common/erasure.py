@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -48,17 +47,12 @@ from platform_common.types import UtcTimestamp
 
 PSEUDONYM_PREFIX = "erased-"
 PSEUDONYM_PATTERN = r"^erased-[0-9a-f]{32}$"
-_PSEUDONYM = re.compile(PSEUDONYM_PATTERN)
 Db = Session | Connection
 
 
 def new_pseudonym() -> str:
     """A random pseudonym (an erasure): nothing links it to the id it replaces."""
     return PSEUDONYM_PREFIX + secrets.token_hex(16)
-
-
-def is_pseudonym(value: str) -> bool:
-    return _PSEUDONYM.fullmatch(value) is not None
 
 
 def id_digest(user_id: str) -> str:
@@ -139,7 +133,15 @@ def purge_cutoff(body: PurgeRequest | None, environment: str, retention_days: in
             f"`now` is accepted only when ENVIRONMENT=local (this is {environment}); "
             "send no body to purge by the service's clock.",
         )
-    return (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    try:
+        return (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    except OverflowError as exc:
+        raise ProblemError(
+            422,
+            "Clock not accepted",
+            f"`now` minus the retention ({retention_days} days) is before year 1; "
+            "send a later time.",
+        ) from exc
 
 
 def require_workers(caller_id: str, workers_caller_id: str, action: str) -> None:

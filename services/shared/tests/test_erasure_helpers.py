@@ -39,6 +39,9 @@ def test_a_client_clock_is_refused_outside_local() -> None:
     assert refused.value.status == 422
     assert "ENVIRONMENT=local" in str(refused.value.detail)
     assert purge_cutoff(None, "prod", 10) < datetime.now(UTC) - timedelta(days=9)
+    with pytest.raises(ProblemError) as early:
+        purge_cutoff(PurgeRequest(now=datetime(1, 1, 2, tzinfo=UTC)), "local", 10)
+    assert early.value.status == 422
 
 
 def test_scrub_deletes_delivered_rows_and_rewrites_pending_ones() -> None:
