@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -255,14 +257,38 @@ def test_concurrent_erasures_of_one_user_erase_it_once(
     from concurrent.futures import ThreadPoolExecutor
 
     _tom(users_client)
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(
             pool.map(
                 lambda _i: users_client.post(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN),
-                range(6),
+                range(16),
             )
         )
     assert {a.status_code for a in answers} == {200}
     assert len({a.json()["pseudonym"] for a in answers}) == 1
     assert _count(users_settings, "erasures") == 1
     assert len([r for r in _outbox(users_settings) if r["subject"] == "UserErased"]) == 1
+
+
+def test_an_erasure_committed_between_the_first_look_and_the_lookup_is_answered(
+    users_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving a concurrent request can produce: its first look found no erasure,
+    and by its lookup of the account the other request had renamed it."""
+    from users_service import erasure
+
+    _tom(users_client, notes=0)
+    first = users_client.post(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN).json()
+    real = erasure.find_erasure  # type: ignore[attr-defined]  # patched where it is used
+    looks: list[str | None] = []
+
+    def first_look_misses(*args: Any, **kwargs: Any) -> Any:
+        looks.append(kwargs.get("pseudonym"))
+        return None if len(looks) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(erasure, "find_erasure", first_look_misses)
+    again = users_client.post(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN)
+
+    assert again.status_code == 200, again.text
+    assert again.json() == first
+    assert len(looks) == 2

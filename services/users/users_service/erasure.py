@@ -143,6 +143,10 @@ def erase_user(
         )
     user = session.get(User, user_id)
     if user is None:
+        # A concurrent request may have erased it since the first look.
+        raced = find_erasure(session, erasures, user_id=user_id, pseudonym=None)
+        if raced is not None:
+            return raced.answer()
         raise ProblemError(404, "User not found", f"No user {user_id}.")
     try:
         done = _erase(session, settings, user, access)
