@@ -185,6 +185,10 @@ class Platform:
         """A service's own address (no gateway in between)."""
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    def database_url(self, service: str) -> str:
+        """The service's SQLite file (run_local.service_env puts it next to the bus)."""
+        return f"sqlite:///{self.bus_path.parent / f'{service}.db'}"
+
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"

@@ -11,6 +11,7 @@ from workers_app.blueprints import (
     notifications,
     operator,
     orders,
+    privacy,
     thirdparty,
 )
 
@@ -23,5 +24,6 @@ for blueprint in (
     etl.bp,
     operator.bp,
     audit.bp,
+    privacy.bp,
 ):
     app.register_functions(blueprint)

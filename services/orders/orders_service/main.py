@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from orders_service.api import router
 from orders_service.catalog import products_api_probe
+from orders_service.erasure import internal_router
 from orders_service.models import outbox
 from orders_service.settings import OrdersSettings, get_settings
 from platform_common.app import OutboxConfig, create_service_app
@@ -31,7 +32,7 @@ def create_app() -> FastAPI:
             "Order lifecycle: validation, risk limits, amend/cancel, fills; events via outbox."
         ),
         get_settings=get_settings,
-        routers=[router],
+        routers=[router, internal_router],
         outbox=OutboxConfig(table=outbox, entities=_entities),
         readiness={"products_api": products_api_probe},
     )

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from platform_common.columns import ExactDecimal, UtcDateTime
+from platform_common.erasure import erasures_table, salt_table
 from platform_common.outbox import outbox_table
 from platform_common.types import PRICE, QUANTITY
 
@@ -82,3 +83,6 @@ class IdempotencyRecord(Base):
 
 
 outbox = outbox_table(Base.metadata)
+# Erasures carried out here, and the salt of the retention purge's derived pseudonyms.
+erasures = erasures_table(Base.metadata)
+pseudonym_salt = salt_table(Base.metadata)

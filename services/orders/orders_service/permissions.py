@@ -20,4 +20,8 @@ PERMISSIONS: PermissionTable = {
     "orders.accept": Rule({R.ADMIN: ALL}),
     "orders.reject": Rule({R.RISK_MANAGER: ALL, R.ADMIN: ALL}),
     "orders.fill": Rule({R.ADMIN: ALL}),
+    # The workers' internal routes (admin plus WORKERS_CALLER_ID, pinned by the route):
+    # an erasure from users-api's UserErased event, and the daily retention purge.
+    "erasures.apply": Rule({R.ADMIN: ALL}),
+    "retention.purge": Rule({R.ADMIN: ALL}),
 }

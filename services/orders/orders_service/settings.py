@@ -29,6 +29,27 @@ class OrdersSettings(EventsPublisherSettings):
         gt=0,
         description="Risk limit: quantity x price per order, instrument currency.",
     )
+    workers_caller_id: str = Field(
+        "svc-workers",
+        min_length=1,
+        max_length=128,
+        description=(
+            "Caller id of the Functions workers; the only caller of the erasure and "
+            "retention routes."
+        ),
+    )
+    # MiFID II Art. 16(6) and Art. 25(1) MiFIR: order and transaction records are kept at
+    # least five years (up to seven at the regulator's request), so no shorter retention.
+    # https://eur-lex.europa.eu/eli/dir/2014/65/oj (Art. 16(6))
+    personal_data_retention_days: int = Field(
+        1825,
+        ge=1825,
+        le=3650,
+        description=(
+            "Days finished orders keep the user's id; the workers' daily purge "
+            "then pseudonymises it (at least 1825: MiFID II's five years)."
+        ),
+    )
     orders_max_open_orders_per_user: int = Field(
         50,
         gt=0,

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from payments_service.api import router
+from payments_service.erasure import internal_router
 from payments_service.models import outbox
 from payments_service.settings import PaymentsSettings, get_settings
 from platform_common.app import OutboxConfig, create_service_app
@@ -24,6 +25,6 @@ def create_app() -> FastAPI:
         title="Payments API",
         description="Settlement instructions for filled orders (idempotent per order).",
         get_settings=get_settings,
-        routers=[router],
+        routers=[router, internal_router],
         outbox=OutboxConfig(table=outbox, entities=_entities),
     )

@@ -16,4 +16,8 @@ PERMISSIONS: PermissionTable = {
     "settlements.read": Rule({R.TRADER: OWN, R.VIEWER: ALL, R.RISK_MANAGER: ALL, R.ADMIN: ALL}),
     "settlements.settle": Rule({R.RISK_MANAGER: ALL, R.ADMIN: ALL}),
     "settlements.fail": Rule({R.RISK_MANAGER: ALL, R.ADMIN: ALL}),
+    # The workers' internal routes (admin plus WORKERS_CALLER_ID, pinned by the route):
+    # an erasure from users-api's UserErased event, and the daily retention purge.
+    "erasures.apply": Rule({R.ADMIN: ALL}),
+    "retention.purge": Rule({R.ADMIN: ALL}),
 }

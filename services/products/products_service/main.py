@@ -14,6 +14,7 @@ from products_service.enrichment import internal_router as enrichment_router
 from products_service.etl_runs import internal_router as etl_runs_internal_router
 from products_service.etl_runs import router as etl_runs_router
 from products_service.models import outbox
+from products_service.retention import internal_router as retention_router
 from products_service.settings import ProductsSettings, get_settings
 
 
@@ -28,6 +29,13 @@ def create_app() -> FastAPI:
         title="Products API",
         description="Financial instrument reference data (ISIN, CFI, LEI, MIC).",
         get_settings=get_settings,
-        routers=[router, load_router, enrichment_router, etl_runs_router, etl_runs_internal_router],
+        routers=[
+            router,
+            load_router,
+            enrichment_router,
+            etl_runs_router,
+            etl_runs_internal_router,
+            retention_router,
+        ],
         outbox=OutboxConfig(table=outbox, entities=_entities),
     )

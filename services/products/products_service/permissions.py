@@ -22,4 +22,6 @@ PERMISSIONS: PermissionTable = {
     "etl_runs.record": Rule({Role.ADMIN: Scope.ALL}),
     "etl_runs.list": Rule({Role.ADMIN: Scope.ALL}),
     "etl_runs.read": Rule({Role.ADMIN: Scope.ALL}),
+    # The workers' daily retention purge (admin, caller id pinned like loads).
+    "retention.purge": Rule({Role.ADMIN: Scope.ALL}),
 }

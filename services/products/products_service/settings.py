@@ -25,6 +25,15 @@ class ProductsSettings(MessagingSettings):
         max_length=128,
         description="Caller id of the Functions workers; the only caller that may batch-load.",
     )
+    personal_data_retention_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description=(
+            "Days published outbox rows (audit records name their actor) are kept; the "
+            "workers' daily purge deletes older ones."
+        ),
+    )
     products_load_max_items: int = Field(
         1000,
         ge=1,

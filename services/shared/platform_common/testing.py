@@ -57,3 +57,45 @@ def forwarding_transport(client: Any) -> httpx.MockTransport:
         return httpx.Response(answer.status_code, headers=headers, content=answer.content)
 
     return httpx.MockTransport(handle)
+
+
+def rows_holding(url: str, *needles: str) -> list[tuple[str, str, str]]:
+    """(table, column, value) of every text value in the database containing a needle.
+
+    Every table, every column: what an erasure test proves is that nothing anywhere keeps
+    the value, so it does not trust a list of the columns that should.
+    """
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    found: list[tuple[str, str, str]] = []
+    try:
+        with engine.connect() as conn:
+            metadata = sa.MetaData()
+            metadata.reflect(conn)
+            for table in metadata.sorted_tables:
+                for row in conn.execute(sa.select(table)).mappings():
+                    for column, value in row.items():
+                        text = value.decode(errors="replace") if isinstance(value, bytes) else value
+                        if isinstance(text, str) and any(n in text for n in needles):
+                            found.append((table.name, str(column), text[:200]))
+    finally:
+        engine.dispose()
+    return found
+
+
+def database_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, sorted: equal before and after means nothing changed."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            metadata = sa.MetaData()
+            metadata.reflect(conn)
+            return {
+                table.name: sorted((tuple(row) for row in conn.execute(sa.select(table))), key=repr)
+                for table in metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()

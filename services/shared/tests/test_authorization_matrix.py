@@ -29,6 +29,7 @@ from payments_service.orders_client import HttpOrdersClient
 from payments_service.permissions import PERMISSIONS as PAYMENTS
 from payments_service.settings import PaymentsSettings
 from platform_common.authz import Authorize, PermissionTable, Public, Rule, Scope
+from platform_common.erasure import new_pseudonym
 from platform_common.identifiers import isin_check_digit
 from platform_common.identity import Role
 from platform_common.messaging import InMemoryBus
@@ -195,6 +196,32 @@ class World:
         assert put.status_code == 204, put.text
         return PASSWORD
 
+    def fresh_user(self) -> str:
+        """A new account (erasing one is not repeatable on the same user)."""
+        user = f"gone{self.unique()}"
+        body = {
+            "id": user,
+            "display_name": user,
+            "email": f"{user}@example.com",
+            "roles": ["viewer"],
+        }
+        assert self.client.post("/v1/users", json=body, headers=ADMIN).status_code == 201
+        return user
+
+    def erased_user(self) -> dict[str, str]:
+        """One user erased by an admin, shared by the scenarios that only read or finish it."""
+        if ("erased", "shared") not in self.cache:
+            user = self.fresh_user()
+            done = self.client.post(f"/v1/users/{user}/erasure", headers=ADMIN)
+            assert done.status_code == 200, done.text
+            self.cache[("erased", "shared")] = f"{user}|{done.json()['pseudonym']}"
+        user, pseudonym = self.cache[("erased", "shared")].split("|")
+        return {"user_id": user, "pseudonym": pseudonym}
+
+    def erasure_request(self) -> dict[str, str]:
+        """What the workers send orders and payments: a user they never saw is fine."""
+        return {"user_id": f"gone{self.unique()}", "pseudonym": new_pseudonym()}
+
     # products
     def instrument_body(self) -> dict[str, Any]:
         body = f"XS{self.unique():09d}"
@@ -276,6 +303,15 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
                 {"venue_fill_id": "x1", "quantity": "4", "price": "99.00"},
             ),
         ),
+        # The workers' internal routes; the world pins WORKERS_CALLER_ID to ME.
+        "erasures.apply": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/erasures", 200, w.erasure_request()),
+        ),
+        "retention.purge": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/retention/purge", 200),
+        ),
     },
     "payments": {
         "settlements.create": (
@@ -304,6 +340,15 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
             lambda w, o: Call(
                 "POST", f"/v1/settlements/{w.settlement(o)[0]}/fail", 200, {"reason": "no SSI"}
             ),
+        ),
+        # The workers' internal routes; the world pins WORKERS_CALLER_ID to ME.
+        "erasures.apply": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/erasures", 200, w.erasure_request()),
+        ),
+        "retention.purge": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/retention/purge", 200),
         ),
     },
     "users": {
@@ -371,6 +416,23 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
                 },
             ),
         ),
+        "users.erase": (
+            ("none",),
+            lambda w, _o: Call("POST", f"/v1/users/{w.fresh_user()}/erasure", 200),
+        ),
+        "users.erasure.read": (
+            ("none",),
+            lambda w, _o: Call("GET", f"/v1/users/{w.erased_user()['user_id']}/erasure", 200),
+        ),
+        # Finishing an erasure is repeatable: a repeat answers the same.
+        "erasures.apply": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/erasures", 200, w.erased_user()),
+        ),
+        "retention.purge": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/retention/purge", 200),
+        ),
     },
     "products": {
         "instruments.search": (("none",), lambda w, _o: Call("GET", "/v1/instruments", 200)),
@@ -426,6 +488,10 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
         "etl_runs.read": (
             ("none",),
             lambda w, _o: Call("GET", f"/v1/etl-runs/{_recorded_run(w)}", 200),
+        ),
+        "retention.purge": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/retention/purge", 200),
         ),
     },
 }
@@ -490,6 +556,7 @@ def _orders_app(stack: ExitStack, base: Path) -> TestClient:
         outbox_poll_interval_seconds=300,
         orders_max_open_orders_per_user=100000,
         orders_max_notional_per_order=Decimal(10**9),
+        workers_caller_id=ME,
     )
     app = create_app()
     app.state.buses.set(InMemoryBus())
@@ -510,7 +577,9 @@ def _build(name: str, stack: ExitStack, base: Path) -> World:
     app: FastAPI = spec.create_app()
     if name == "payments":
         orders = _orders_app(stack, base / "upstream")
-        pay = PaymentsSettings(database_url=url, outbox_poll_interval_seconds=300)
+        pay = PaymentsSettings(
+            database_url=url, outbox_poll_interval_seconds=300, workers_caller_id=ME
+        )
         app.state.buses.set(InMemoryBus())
         app.state.orders_client = HttpOrdersClient(
             "http://orders-api.internal", 2.0, 1, transport=forwarding_transport(orders)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from platform_common.app import OutboxConfig, create_service_app
 from platform_common.messaging import EntityKind
+from users_service import erasure
 from users_service.api import gateway_router, internal_router, router
 from users_service.models import outbox
 from users_service.settings import UsersSettings, get_settings
@@ -27,6 +28,6 @@ def create_app() -> FastAPI:
             "headers that API Management sets after authenticating the request."
         ),
         get_settings=get_settings,
-        routers=[router, internal_router, gateway_router],
+        routers=[router, erasure.router, internal_router, erasure.internal_router, gateway_router],
         outbox=OutboxConfig(table=outbox, entities=_entities),
     )

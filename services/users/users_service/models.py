@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from platform_common.columns import UtcDateTime
+from platform_common.erasure import erasures_table
 from platform_common.outbox import outbox_table
 
 
@@ -56,3 +57,5 @@ class Notification(Base):
 
 # Audit records (and, in users-api, UserErased events) leave through the outbox.
 outbox = outbox_table(Base.metadata)
+# One row per erased user: the sha256 of the original id, its pseudonym, when and by whom.
+erasures = erasures_table(Base.metadata)

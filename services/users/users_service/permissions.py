@@ -26,4 +26,11 @@ PERMISSIONS: PermissionTable = {
     # Recorded by the workers only: the route also pins the caller id to WORKERS_CALLER_ID
     # (the workers present admin); the internal route is not in the gateway's OpenAPI.
     "notifications.record": Rule({R.ADMIN: ALL}),
+    # Erasure (GDPR Art. 17) is an admin's decision; its record is read by admins.
+    "users.erase": Rule({R.ADMIN: ALL}),
+    "users.erasure.read": Rule({R.ADMIN: ALL}),
+    # The workers finish an erasure once the other services have it, and run the retention
+    # purge: admin plus WORKERS_CALLER_ID, as for notifications.record.
+    "erasures.apply": Rule({R.ADMIN: ALL}),
+    "retention.purge": Rule({R.ADMIN: ALL}),
 }

@@ -7,11 +7,25 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from platform_common.erasure import PSEUDONYM_PREFIX
 from platform_common.identity import Role
 from platform_common.text import NoControlCharacters
 from platform_common.types import UtcTimestamp
 
-UserId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")]
+
+def _not_a_pseudonym(value: str) -> str:
+    # Erased accounts take `erased-<hex>` ids (platform_common.erasure); a new account must
+    # not look like one, or an erasure record could be mistaken for it.
+    if value.startswith(PSEUDONYM_PREFIX):
+        raise ValueError(f"must not start with {PSEUDONYM_PREFIX!r} (reserved for erased users)")
+    return value
+
+
+UserId = Annotated[
+    str,
+    Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$"),
+    AfterValidator(_not_a_pseudonym),
+]
 
 
 def email_key(email: str) -> str:

@@ -87,6 +87,15 @@ class UsersSettings(EventsPublisherSettings):
         description="Argon2id memory in KiB (OWASP minimum 19456 with 2 iterations).",
     )
     password_hash_parallelism: int = Field(1, ge=1, le=8, description="Argon2id lanes (OWASP: 1).")
+    personal_data_retention_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        description=(
+            "Days notifications and published outbox rows are kept; the workers' daily purge "
+            "deletes older ones (GDPR Art. 5(1)(e): no longer than necessary)."
+        ),
+    )
 
     @property
     def allowed_authenticate_networks(self) -> tuple[Network, ...]:

@@ -6,7 +6,7 @@ import json
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from workers_app.calls import service_client
 from workers_app.events_worker import EventsWorker
 from workers_app.notifications_worker import NotificationsWorker
 from workers_app.orders_worker import OrderWorker, RiskLimits
+from workers_app.privacy import PrivacyWorker
 
 SERVICES_DIR = Path(__file__).resolve().parents[2]
 ADMIN = caller_headers("setup-admin", "admin")
@@ -96,6 +97,21 @@ class Platform:
     orders_bus: InMemoryBus
     payments_bus: InMemoryBus
     worker_bus: InMemoryBus
+    users_bus: InMemoryBus = field(default_factory=InMemoryBus)
+
+    def privacy_worker(self) -> PrivacyWorker:
+        """The workers' admin clients for the erasure and retention routes."""
+        clients = {
+            name: service_client(
+                f"http://{name}-api.internal",
+                "svc-workers",
+                ("admin",),
+                5.0,
+                transport=forwarding_transport(getattr(self, name)),
+            )
+            for name in ("orders", "payments", "users", "products")
+        }
+        return PrivacyWorker(**clients)
 
     def events_worker(self) -> EventsWorker:
         return EventsWorker(
@@ -201,6 +217,8 @@ def platform(tmp_path: Path, templates: Path) -> Iterator[Platform]:
         workers_caller_id="svc-workers",
     )
     users_app.dependency_overrides[users_settings] = lambda: users_cfg
+    users_bus = InMemoryBus()
+    users_app.state.buses.set(users_bus)
     with (
         TestClient(products_app) as products,
         TestClient(orders_app) as orders,
@@ -222,7 +240,9 @@ def platform(tmp_path: Path, templates: Path) -> Iterator[Platform]:
         assert created.status_code == 201, created.text
         tom = {"id": "tom", "display_name": "Tom", "email": "tom@example.com", "roles": ["trader"]}
         assert users.post("/v1/users", json=tom, headers=ADMIN).status_code == 201
-        yield Platform(orders, products, payments, users, orders_bus, payments_bus, InMemoryBus())
+        yield Platform(
+            orders, products, payments, users, orders_bus, payments_bus, InMemoryBus(), users_bus
+        )
 
 
 @pytest.fixture(scope="session")

@@ -163,7 +163,7 @@ def test_binding_expressions_name_settings_the_manifest_lists() -> None:
 
 def test_every_service_bus_trigger_settles_explicitly_on_the_identity_connection() -> None:
     triggers = [b for b in _functions().values() if b["type"] == "serviceBusTrigger"]
-    assert len(triggers) == 7
+    assert len(triggers) == 8
     for trigger in triggers:
         assert trigger["autoCompleteMessages"] is False
         assert trigger["connection"] == "ServiceBusConnection"
@@ -337,3 +337,19 @@ def test_a_trigger_decides_logs_and_settles_the_verdict(caplog: pytest.LogCaptur
     assert [c[0] for c in actions.calls] == ["deadletter"]
     assert actions.calls[0][1] is received
     assert "orders-queue message settled" in caplog.text
+
+
+def test_erasure_and_retention_functions_read_their_settings() -> None:
+    functions = _functions()
+    erasure = functions["propagate_erasure"]
+    assert (erasure["topicName"], erasure["subscriptionName"]) == (
+        "%SERVICEBUS_EVENTS_TOPIC%",
+        "%SERVICEBUS_ERASURE_SUBSCRIPTION%",
+    )
+    assert erasure["autoCompleteMessages"] is False
+    timer = functions["purge_personal_data"]
+    assert timer["type"] == "timerTrigger"
+    assert timer["schedule"] == "%RETENTION_PURGE_SCHEDULE%"
+    assert WorkersSettings().retention_purge_schedule == "0 30 2 * * *"
+    with pytest.raises(ValidationError, match="retention_purge_schedule"):
+        WorkersSettings(retention_purge_schedule="30 2 * * *")  # five fields: not NCRONTAB

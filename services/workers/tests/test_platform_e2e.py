@@ -8,7 +8,11 @@ poison message lands in orders-queue's dead-letter sub-queue with its reason; a 
 job on etl-queue is downloaded (from a loopback file server standing in for ESMA's), staged
 and archived in Azurite, loaded into products-api and recorded there, and a rerun changes
 nothing; audit records on audit-queue land in Azurite's audit-records container, where the
-operator search finds them. Every wait is bounded; the processes are stopped.
+operator search finds them. A trader with an order, fills, a settlement and notifications is
+erased by an admin: once the workers have propagated it, no text column of the four
+databases holds the trader's id, e-mail or name, the order and settlement remain under the
+pseudonym, and the same request again changes no row anywhere. Every wait is bounded; the
+processes are stopped.
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ from typing import Any, TypeVar
 import azure.functions as func
 import httpx
 import pytest
+import sqlalchemy as sa
 from azure.storage.blob import BlobServiceClient
 
 from platform_common.audit import AUDIT_SUBJECT, AuditEntry
 from platform_common.local_bus import LocalFileBus
 from platform_common.messaging import BusMessage
+from platform_common.testing import database_rows, rows_holding
 from run_local import PORTS, SEED_USERS
 from run_platform import (
     LOCAL_SUBSCRIPTION_KEY,
@@ -175,6 +181,126 @@ def test_a_poison_message_is_dead_lettered_with_its_reason(running: Platform) ->
 def test_azurite_serves_blob_storage_on_loopback(running: Platform) -> None:
     answer = httpx.get(f"http://127.0.0.1:{running.blob_port}/devstoreaccount1?comp=list")
     assert answer.headers.get("server", "").startswith("Azurite-Blob/")
+
+
+SERVICES = ("users", "products", "orders", "payments")
+
+
+def _unpublished(running: Platform) -> int:
+    total = 0
+    for service in SERVICES:
+        engine = sa.create_engine(running.database_url(service))
+        with engine.connect() as conn:
+            total += int(
+                conn.execute(
+                    sa.text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                ).scalar_one()
+            )
+        engine.dispose()
+    return total
+
+
+def _trader_with_history(
+    running: Platform, http: httpx.Client, *, tag: str, user_id: str, email: str, name: str
+) -> tuple[str, str]:
+    """A new trader with a filled order, its settled settlement and two notifications."""
+    password = f"erasable passphrase {tag}"
+    erin = httpx.BasicAuth(email, password)
+    account = {"id": user_id, "display_name": name, "email": email, "roles": ["trader"]}
+    assert http.post("/users/v1/users", json=account, auth=ADMIN).status_code == 201
+    put = http.put(f"/users/v1/users/{user_id}/password", json={"password": password}, auth=ADMIN)
+    assert put.status_code == 204, put.text
+    created = http.post(
+        "/orders/v1/orders",
+        json={
+            "isin": "US0378331005",
+            "side": "buy",
+            "order_type": "limit",
+            "quantity": "5",
+            "limit_price": "189.50",
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+        auth=erin,
+    )
+    assert created.status_code == 201, created.text
+    order_url = f"/orders/v1/orders/{created.json()['id']}"
+
+    def checked() -> dict[str, Any] | None:
+        running.check_alive()
+        order: dict[str, Any] = http.get(order_url, auth=erin).json()
+        return None if order["status"] == "NEW" else order
+
+    risk_checked = eventually(checked, "the risk check")
+    assert risk_checked["status"] == "ACCEPTED", risk_checked.get("reject_reason")
+    fill = {"venue_fill_id": f"venue-{tag}", "quantity": "5", "price": "189.40"}
+    assert http.post(f"{order_url}/fills", json=fill, auth=ADMIN).status_code == 200
+
+    def settlement() -> dict[str, Any] | None:
+        page = http.get(
+            "/payments/v1/settlements", params={"order_id": created.json()["id"]}, auth=ADMIN
+        ).json()
+        items: list[dict[str, Any]] = page["items"]
+        return items[0] if items else None
+
+    settlement_id = eventually(settlement, "the settlement")["id"]
+    settled = http.post(f"/payments/v1/settlements/{settlement_id}/settle", auth=ADMIN)
+    assert settled.status_code == 200, settled.text
+
+    def notified() -> list[Any] | None:
+        items: list[Any] = http.get("/users/v1/me/notifications", auth=erin).json()["items"]
+        titles = {n["title"] for n in items}
+        return items if {"Order filled", "Settlement done"} <= titles else None
+
+    eventually(notified, "Erin's notifications")
+    return order_url, settlement_id
+
+
+def test_an_erased_trader_is_gone_from_every_database_and_a_rerun_changes_nothing(
+    running: Platform,
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    user_id, email, name = f"erin-{tag}", f"erin.{tag}@example.com", f"Erin Q{tag}"
+    with httpx.Client(base_url=running.gateway_url, headers=KEY, timeout=10) as http:
+        order_url, settlement_id = _trader_with_history(
+            running, http, tag=tag, user_id=user_id, email=email, name=name
+        )
+        # Only an admin may erase; an unknown user is a 404 naming the id.
+        assert http.post(f"/users/v1/users/{user_id}/erasure", auth=TRADER).status_code == 403
+        unknown = http.post(f"/users/v1/users/nobody-{tag}/erasure", auth=ADMIN)
+        assert unknown.status_code == 404
+        assert f"nobody-{tag}" in unknown.json()["detail"]
+        # Through the gateway an admin is still not the workers: the internal route refuses.
+        spoof = {"user_id": user_id, "pseudonym": "erased-" + "0" * 32}
+        assert http.post("/orders/internal/v1/erasures", json=spoof, auth=ADMIN).status_code == 403
+
+        erased = http.post(f"/users/v1/users/{user_id}/erasure", auth=ADMIN)
+        assert erased.status_code == 200, erased.text
+        pseudonym = erased.json()["pseudonym"]
+
+        def finished() -> dict[str, Any] | None:
+            running.check_alive()
+            record: dict[str, Any] = http.get(
+                f"/users/v1/users/{user_id}/erasure", auth=ADMIN
+            ).json()
+            done = record["completed_at"] is not None
+            return record if done and _unpublished(running) == 0 else None
+
+        eventually(finished, "the workers to propagate the erasure")
+        assert http.get(order_url, auth=ADMIN).json()["user_id"] == pseudonym
+        kept = http.get(f"/payments/v1/settlements/{settlement_id}", auth=ADMIN).json()
+        assert (kept["user_id"], kept["status"]) == (pseudonym, "SETTLED")
+        for service in SERVICES:
+            url = running.database_url(service)
+            assert rows_holding(url, user_id, email, name) == [], service
+
+        # The same request again: the same answer, and not one row anywhere changes.
+        before = {service: database_rows(running.database_url(service)) for service in SERVICES}
+        again = http.post(f"/users/v1/users/{user_id}/erasure", auth=ADMIN)
+        assert again.status_code == 200
+        assert again.json() == erased.json()
+        time.sleep(2.5)  # an outbox pass (2 s) would have published anything written
+        after = {service: database_rows(running.database_url(service)) for service in SERVICES}
+        assert after == before
 
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

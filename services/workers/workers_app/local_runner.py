@@ -30,6 +30,7 @@ from workers_app.etl_day import handle_file_request
 from workers_app.events_worker import fan_out_notification, handle_event
 from workers_app.notifications_worker import record_notification
 from workers_app.orders_worker import handle_order_command
+from workers_app.privacy import propagate_erasure
 from workers_app.runtime import Runtime, build_runtime
 from workers_app.settings import WorkersSettings
 from workers_app.settlement import Verdict, decide, settle
@@ -53,14 +54,15 @@ class LocalTrigger:
 def triggers(runtime: Runtime) -> tuple[LocalTrigger, ...]:
     """The blueprints' Service Bus triggers, with the same setting-named entities and handlers.
 
-    The timer and the operator's HTTP routes are not driven locally: start a day's run with
+    The timers and the operator's HTTP routes are not driven locally: start a day's run with
     the operator function's handler, or put a file job on etl-queue.
     """
     s = runtime.settings
-    orders, events, notes = (
+    orders, events, notes, privacy = (
         runtime.order_worker(),
         runtime.events_worker(),
         runtime.notifications_worker(),
+        runtime.privacy_worker(),
     )
     return (
         LocalTrigger(
@@ -83,6 +85,13 @@ def triggers(runtime: Runtime) -> tuple[LocalTrigger, ...]:
             s.servicebus_notify_subscription,
             s.subscription_max_delivery_count,
             lambda m: fan_out_notification(m, events),
+        ),
+        LocalTrigger(
+            "propagate_erasure",
+            s.servicebus_events_topic,
+            s.servicebus_erasure_subscription,
+            s.erasure_max_delivery_count,
+            lambda m: propagate_erasure(m, privacy),
         ),
         LocalTrigger(
             "notifications_consumer",

@@ -19,6 +19,7 @@ from workers_app.etl_day import EtlJob
 from workers_app.events_worker import EventsWorker
 from workers_app.notifications_worker import NotificationsWorker
 from workers_app.orders_worker import OrderWorker, RiskLimits
+from workers_app.privacy import PrivacyWorker
 from workers_app.products_load import ProductsInstrumentStore
 from workers_app.settings import WorkersSettings, get_settings
 from workers_app.staging import AzureBlobStore, BlobStore, InMemoryBlobStore
@@ -45,6 +46,8 @@ class Runtime:
     blobs: BlobStore
     audit: AuditBlobStore | None
     """The immutable audit store; None only locally when no Azurite is configured."""
+    privacy: PrivacyWorker
+    """Admin clients for the erasure and retention routes (admin plus WORKERS_CALLER_ID)."""
 
     def order_worker(self) -> OrderWorker:
         return OrderWorker(
@@ -61,6 +64,9 @@ class Runtime:
             bus=self.bus,
             notifications_topic=self.settings.servicebus_notifications_topic,
         )
+
+    def privacy_worker(self) -> PrivacyWorker:
+        return self.privacy
 
     def notifications_worker(self) -> NotificationsWorker:
         return NotificationsWorker(users=self.users)
@@ -241,6 +247,14 @@ def build_runtime(settings: WorkersSettings) -> Runtime:
         ),
         blobs=build_blobs(settings),
         audit=build_audit_store(settings),
+        privacy=PrivacyWorker(
+            **{
+                name: service_client(
+                    getattr(settings, f"{name}_api_base_url"), caller, ("admin",), timeout
+                )
+                for name in ("orders", "payments", "users", "products")
+            }
+        ),
     )
 
 

@@ -111,6 +111,29 @@ class WorkersSettings(BaseSettings):
     servicebus_notifier_subscription: str = Field(
         "notifier", description="notifications-topic subscription of the notifications consumer."
     )
+    servicebus_erasure_subscription: str = Field(
+        "erasure",
+        description=(
+            "events-topic subscription (filtered to UserErased) that propagate_erasure reads."
+        ),
+    )
+    erasure_max_delivery_count: int = Field(
+        10,
+        ge=1,
+        le=2000,
+        description=(
+            "MaxDeliveryCount of the erasure subscription: an erasure is retried longer than "
+            "other events before its dead letter says why."
+        ),
+    )
+    retention_purge_schedule: str = Field(
+        "0 30 2 * * *",
+        pattern=r"^\S+( \S+){5}$",
+        description=(
+            "NCRONTAB (six fields, UTC) of the purge_personal_data timer "
+            "(`%RETENTION_PURGE_SCHEDULE%`), which calls every service's retention purge."
+        ),
+    )
     orders_queue_max_delivery_count: int = Field(
         5,
         ge=1,
