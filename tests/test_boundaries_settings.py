@@ -480,8 +480,8 @@ def test_unknown_top_level_override_lists_the_sections() -> None:
     with pytest.raises(SettingsError) as caught:
         load_stack_settings("dev", {**STACK, "platform:overrides": '{"netwerk": {}}'})
     assert (
-        "unknown key; allowed: audit, containerApps, database, environment, etl, features, frontend, "
-        "functions, gateway, monitoring" in str(caught.value)
+        "unknown key; allowed: audit, containerApps, database, environment, etl, features, "
+        "frontend, functions, gateway, monitoring" in str(caught.value)
     )
 
 
