@@ -23,20 +23,23 @@ from policies.offline import PolicyReport, evaluate, from_recorded
 
 MASK = "[secret]"
 FORMATS = ("text", "json", "markdown")
+# `summarize(base=COMMITTED)`: compare with the committed snapshot, not a git ref.
+COMMITTED = ""
 
 
 def summarize(run: ProgramRun, base: str | None = None) -> dict[str, Any]:
     """The plan of one stack as plain data (what `--json` prints).
 
-    `base`: a git ref whose snapshots/<stack>.json the change hazards compare with; None
-    compares with the committed file (the last reviewed plan), when there is one.
+    `base`: what the change hazards compare this plan with: COMMITTED (the command's
+    default) for the committed snapshots/<stack>.json, the last reviewed plan, when there is
+    one; a git ref for that ref's; None (runs of part of the program) for nothing.
     """
     settings = _settings(run)
     policy = _policy(run, settings)
     # Writes Azure serialises: pairs the recorded dependency graph would start at once.
     hazards = as_rows(check(run.resources)) if run.error is None else []
     # Changes to WORM accounts Azure refuses or that lose records, against the base plan.
-    previous = _base_resources(run.stack, base) if run.error is None else None
+    previous = _base_resources(run.stack, base) if run.error is None and base is not None else None
     changes = (
         as_rows(check_changes(previous, planned_entries(run.resources)))
         if previous is not None
@@ -94,9 +97,9 @@ def _base_resources(stack: str, base: str | None) -> dict[str, Any] | None:
     """The base plan's resources: the committed snapshot, or the one at git ref `base`."""
     from offline.snapshot import base_snapshot, path_for
 
-    if base is None and not path_for(stack).exists():
+    if base == COMMITTED and not path_for(stack).exists():
         return None
-    resources: dict[str, Any] = base_snapshot(stack, base).get("resources") or {}
+    resources: dict[str, Any] = base_snapshot(stack, base or None).get("resources") or {}
     return resources
 
 
@@ -374,14 +377,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.add_argument("--diff", metavar="OTHER", help="compare with another stack")
     parser.add_argument(
-        "--base", metavar="REF", help="git ref whose snapshot the change hazards compare with"
+        "--base",
+        metavar="REF",
+        default=COMMITTED,
+        help="git ref whose snapshot the change hazards compare with (default: snapshots/)",
     )
     args = parser.parse_args(argv)
     output = "json" if args.json else args.format
 
     plan = summarize(run_program(args.stack), base=args.base)
     if args.diff:
-        other = summarize(run_program(args.diff))
+        other = summarize(run_program(args.diff), base=args.base)
         result = diff(plan, other)
         if output == "json":
             print(json.dumps(result, indent=2))
