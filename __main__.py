@@ -3,6 +3,7 @@
 import pulumi
 
 from config.settings import SettingsError, SubnetName, read_stack_settings
+from infra.audit import AuditTrail, AuditTrailArgs
 from infra.core import Core, CoreArgs, Namer, base_tags
 from infra.cosmos import Cosmos, CosmosArgs
 from infra.database import Database, DatabaseArgs, SqlAdmin
@@ -154,7 +155,28 @@ etl = Etl(
     ),
 )
 
-# 8. Optional stores, by feature flag: Azure Managed Redis (dev, prod), Cosmos DB (dev).
+# 8. Audit: the immutable (WORM) store of audit records, written by the workers alone; the
+#    workers get its URL and container from here (AUDIT_BLOB_ACCOUNT_URL, AUDIT_BLOB_CONTAINER).
+audit = AuditTrail(
+    "audit",
+    AuditTrailArgs(
+        placement=place,
+        allowed_ip_ranges=public_allow_list,
+        allowed_subnet_ids=(
+            []
+            if env.security.enable_private_endpoints
+            else [networking.subnet_ids[SubnetName.FUNCTIONS]]
+        ),
+        identities=security.identities,
+        subscription_id=security.subscription_id,
+        private_endpoint_site=networking.private_endpoint_site,
+        workspace_id=observability.workspace_id,
+    ),
+)
+pulumi.export("audit_account_url", audit.account_url)
+pulumi.export("audit_container_name", audit.container_name)
+
+# 9. Optional stores, by feature flag: Azure Managed Redis (dev, prod), Cosmos DB (dev).
 redis = None
 if env.features.enable_redis:
     redis = Redis(
@@ -179,8 +201,8 @@ if env.features.enable_cosmos_db:
         ),
     )
 
-# 9. Registry: ACR pulled by the services' identities, and the image each one runs (a digest
-#    from platform:images, or the documented bootstrap image before CI has pushed one).
+# 10. Registry: ACR pulled by the services' identities, and the image each one runs (a digest
+#     from platform:images, or the documented bootstrap image before CI has pushed one).
 registry = None
 if env.features.enable_container_apps:
     registry = Registry(
@@ -196,7 +218,7 @@ if env.features.enable_container_apps:
         ),
     )
 
-# 10. Microservices: the internal Container Apps environment, its private DNS zone, and the
+# 11. Microservices: the internal Container Apps environment, its private DNS zone, and the
 #     four services, each set from the layers above. The settings validator requires SQL and
 #     Service Bus with them (the services refuse to start in Azure without).
 microservices = None
@@ -226,7 +248,7 @@ if registry is not None and database is not None and messaging is not None:
     pulumi.export("container_apps_default_domain", microservices.default_domain)
     pulumi.export("container_apps_static_ip", microservices.static_ip)
 
-# 11. Functions: the workers on Flex Consumption (code follows by OneDeploy:
+# 12. Functions: the workers on Flex Consumption (code follows by OneDeploy:
 #     scripts/deploy_functions.py). The settings validator requires Service Bus with them.
 functions = None
 if env.features.enable_functions and messaging is not None:
@@ -256,7 +278,7 @@ if env.features.enable_functions and messaging is not None:
     pulumi.export("functions_deployment_container_url", functions.deployment_container_url)
 
 
-# 12. Frontend: the SPA's Static Web App (the pipeline uploads its build), and where the CDN
+# 13. Frontend: the SPA's Static Web App (the pipeline uploads its build), and where the CDN
 #     flag is on, Front Door with the security layer's WAF, locked to this profile's FDID.
 frontend = Frontend(
     "frontend",
@@ -279,7 +301,7 @@ if frontend.front_door_id is not None:
 if frontend.name_servers is not None:
     pulumi.export("dns_name_servers", frontend.name_servers)
 
-# 13. Gateway: API Management in front of the services' internal URLs, where the flag is on
+# 14. Gateway: API Management in front of the services' internal URLs, where the flag is on
 #     (not qa). Classic Developer takes 30-45 minutes; nothing else waits for it.
 gateway = None
 if env.features.enable_api_management and microservices is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from config.audit import MIFID_EXTENDED_RECORD_KEEPING_DAYS, AuditSettings
 from config.base import ENVIRONMENTS, SettingsError
 from config.compute import ContainerAppsSettings, FunctionsSettings, ServiceCompute
 from config.data import DatabaseSettings, EtlSettings
@@ -47,6 +48,20 @@ def _container_apps(
     return ContainerAppsSettings(
         zone_redundant=zone_redundant,
         services={service: compute for service in SERVICE_NAMES},
+    )
+
+
+def _audit(
+    days: int, *, personal_data_days: int, locked: bool = False, redundancy: str = "LRS"
+) -> AuditSettings:
+    """Every service keeps personal data the same days, except where prod keeps records."""
+    return AuditSettings.model_validate(
+        {
+            "retention_days": days,
+            "policy_locked": locked,
+            "storage_redundancy": redundancy,
+            "personal_data_retention_days": dict.fromkeys(SERVICE_NAMES, personal_data_days),
+        }
     )
 
 
@@ -98,6 +113,8 @@ def _dev() -> EnvironmentSettings:
         container_apps=_container_apps(min_replicas=0, max_replicas=3),
         # No Front Door here: the Free plan serves the SPA from its own edge.
         frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.FREE),
+        # A few days, unlocked: test records expire soon, so the account can be torn down.
+        audit=_audit(3, personal_data_days=7),
     )
 
 
@@ -135,6 +152,7 @@ def _qa() -> EnvironmentSettings:
         container_apps=_container_apps(min_replicas=0, max_replicas=3),
         # No Front Door here: the Free plan serves the SPA from its own edge.
         frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.FREE),
+        audit=_audit(7, personal_data_days=14),
     )
 
 
@@ -180,6 +198,9 @@ def _staging() -> EnvironmentSettings:
         container_apps=_container_apps(min_replicas=1, max_replicas=5),
         # Standard: Front Door's X-Azure-FDID lock (forwardingGateway) needs it.
         frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.STANDARD),
+        # A month, unlocked: rehearses prod's store (geo-redundant) without keeping test
+        # records for years.
+        audit=_audit(30, personal_data_days=30, redundancy="GRS"),
     )
 
 
@@ -254,6 +275,19 @@ def _prod() -> EnvironmentSettings:
             sql_failover_group=True,
             acr_geo_replication=True,
             service_bus_geo_replication=True,
+        ),
+        # MiFID II: seven years (the five-year minimum, extended as authorities may ask),
+        # locked; orders and payments keep whose records they are as long as the records.
+        audit=AuditSettings(
+            retention_days=MIFID_EXTENDED_RECORD_KEEPING_DAYS,
+            policy_locked=True,
+            storage_redundancy="GRS",
+            personal_data_retention_days={
+                "users": 365,
+                "products": 90,
+                "orders": MIFID_EXTENDED_RECORD_KEEPING_DAYS,
+                "payments": MIFID_EXTENDED_RECORD_KEEPING_DAYS,
+            },
         ),
     )
 

@@ -6,6 +6,7 @@ from typing import Self
 
 from pydantic import model_validator
 
+from config.audit import AuditSettings, audit_rejections
 from config.base import Environment, _Model
 from config.compute import ContainerAppsSettings, FunctionsSettings
 from config.data import MIRRORS_PROD, DatabaseSettings, EtlSettings
@@ -44,6 +45,7 @@ class EnvironmentSettings(_Model):
     gateway: GatewaySettings = GatewaySettings()
     recovery: RecoverySettings = RecoverySettings()
     frontend: FrontendSettings
+    audit: AuditSettings
 
     @model_validator(mode="after")
     def _azure_accepts(self) -> Self:
@@ -72,6 +74,12 @@ class EnvironmentSettings(_Model):
                 f"etl.storageRedundancy = LRS in {self.environment}: {self.environment} mirrors "
                 "prod, and LRS keeps every copy in one datacenter, lost with that zone; allowed: "
                 "ZRS, GRS, RAGRS, GZRS, RAGZRS (GRS or RAGRS while files are archived)"
+            )
+        if self.environment in MIRRORS_PROD and self.audit.storage_redundancy == "LRS":
+            raise ValueError(
+                f"audit.storageRedundancy = LRS in {self.environment}: {self.environment} "
+                "mirrors prod, and the audit records would be lost with one datacenter; "
+                "allowed: ZRS, GRS, RAGRS, GZRS, RAGZRS"
             )
         return self
 
@@ -211,6 +219,7 @@ def _azure_rejections(s: EnvironmentSettings) -> list[str]:
     out += _container_apps_rejections(s)
     out += _gateway_rejections(s)
     out += _recovery_rejections(s)
+    out += audit_rejections(s.audit, s.environment)
     if features.enable_cdn and s.frontend.static_web_app_sku is not StaticWebAppSku.STANDARD:
         # https://learn.microsoft.com/azure/static-web-apps/front-door-manual
         out.append(

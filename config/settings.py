@@ -13,6 +13,13 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from config.audit import (
+    MAX_RETENTION_DAYS,
+    MIFID_EXTENDED_RECORD_KEEPING_DAYS,
+    MIFID_RECORD_KEEPING_DAYS,
+    RECORD_KEEPING_SERVICES,
+    AuditSettings,
+)
 from config.base import (
     AZURE_REGIONS,
     CONFIG_NAMESPACE,
@@ -85,9 +92,13 @@ __all__ = [
     "CONSUMPTION_PROFILE",
     "COOL_MINIMUM_DAYS",
     "ENVIRONMENTS",
+    "MAX_RETENTION_DAYS",
     "MAX_SUBNET_PREFIX",
+    "MIFID_EXTENDED_RECORD_KEEPING_DAYS",
+    "MIFID_RECORD_KEEPING_DAYS",
     "MIRRORS_PROD",
     "PAIRED_REGIONS",
+    "RECORD_KEEPING_SERVICES",
     "SQL_ZONE_REDUNDANT_SKUS",
     "STACK_KEYS",
     "STATIC_WEB_APP_REGIONS",
@@ -96,6 +107,7 @@ __all__ = [
     "AlertThresholds",
     "AllowedIpRange",
     "ApimSku",
+    "AuditSettings",
     "AzureRegion",
     "Cidr",
     "ContainerAppsSettings",

@@ -40,6 +40,10 @@ class Usage:
     etl_blob_gb: dict[str, float]  # ETL account: GB kept per access tier (hot/cool/archive)
     other_blob_gb: float  # any other storage account (hot)
     blob_writes_10k: float  # per storage account
+    # The audit account (infra/audit): records kept (hot, WORM) and written, one block blob
+    # of about 2 KB per record; writes once, read only when an operator searches.
+    audit_blob_gb: float
+    audit_writes_10k: float
     blob_reads_10k: float
     key_vault_ops_10k: float
     nat_gb: float
@@ -61,6 +65,8 @@ _FEW_TESTERS = Usage(
     etl_blob_gb={"hot": 5, "cool": 0, "archive": 0},
     other_blob_gb=1,
     blob_writes_10k=10,
+    audit_blob_gb=1,
+    audit_writes_10k=5,
     blob_reads_10k=20,
     key_vault_ops_10k=10,
     nat_gb=5,
@@ -86,6 +92,8 @@ USAGE: dict[Environment, Usage] = {
         etl_blob_gb={"hot": 20, "cool": 40, "archive": 100},
         other_blob_gb=5,
         blob_writes_10k=50,
+        audit_blob_gb=2,
+        audit_writes_10k=30,
         blob_reads_10k=100,
         key_vault_ops_10k=50,
         nat_gb=20,
@@ -105,6 +113,10 @@ USAGE: dict[Environment, Usage] = {
         etl_blob_gb={"hot": 100, "cool": 300, "archive": 3000},
         other_blob_gb=20,
         blob_writes_10k=500,
+        # ~100,000 records a day (orders, settlements, reads of others' data) of ~2 KB:
+        # 3M writes and 6 GB a month, kept seven years (the first years' figure here).
+        audit_blob_gb=75,
+        audit_writes_10k=300,
         blob_reads_10k=1000,
         key_vault_ops_10k=300,
         nat_gb=100,
@@ -313,6 +325,13 @@ def _storage(r: RecordedResource, ctx: _Context) -> list[Charge]:
     match = re.fullmatch(r"(Standard|Premium)_([A-Z]+)", _sku_name(r))
     redundancy = _REDUNDANCY.get(match.group(2), "GRS") if match else "LRS"
     usage = ctx.usage
+    if r.name.startswith("audit-"):
+        # Audit records stay hot (the account has no lifecycle rule: infra/audit/store.py),
+        # are written once and read only by an operator's search.
+        return [
+            (f"blob.hot.{redundancy}", usage.audit_blob_gb, "assumed records kept"),
+            ("blob.writes", usage.audit_writes_10k, "assumed: one write per record"),
+        ]
     tiers = usage.etl_blob_gb if r.name.startswith("etl-") else {"hot": usage.other_blob_gb}
     charges: list[Charge] = [
         (f"blob.{tier}.{redundancy}", gb, "assumed data kept") for tier, gb in tiers.items() if gb

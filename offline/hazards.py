@@ -246,3 +246,209 @@ def as_rows(violations: Iterable[HazardViolation]) -> list[dict[str, Any]]:
         }
         for v in violations
     ]
+
+
+# ---- changes Azure refuses, or that destroy records: a base plan against this one ---------
+
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+WORM = "immutableStorageWithVersioning"
+WORM_POLICY = f"{WORM}.immutabilityPolicy"
+# Inputs whose change replaces a storage account (a new name or place is a new account, and
+# version-level immutability is set only at creation).
+ACCOUNT_REPLACED_BY = ("accountName", "location", "isHnsEnabled", f"{WORM}.enabled")
+VERSION_WORM_SOURCE = (
+    "https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies"
+)
+LOCKED_POLICY_SOURCE = (
+    "https://learn.microsoft.com/azure/storage/blobs/immutable-policy-configure-version-scope"
+)
+POLICY_STATE_SOURCE = (
+    "https://learn.microsoft.com/dotnet/api/"
+    "azure.resourcemanager.storage.models.accountimmutabilitypolicy.state"
+)
+
+# One planned resource as snapshots/<stack>.json keeps it: type, name, inputs.
+Entry = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ChangeHazard:
+    """A change between a base plan and this one that Azure refuses or that loses records."""
+
+    name: str
+    reason: str
+    source: str
+    # (base entry or None, head entry or None) -> what is wrong, or None when nothing is.
+    check: Callable[[Entry | None, Entry | None], str | None]
+    fix: str = ""
+
+
+def _get(entry: Entry | None, path: str) -> Any:
+    node: Any = entry.get("inputs") if entry is not None else None
+    for part in path.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _worm(entry: Entry | None) -> bool:
+    return entry is not None and _get(entry, f"{WORM}.enabled") is True
+
+
+def _locked(entry: Entry | None) -> bool:
+    return _worm(entry) and _get(entry, f"{WORM_POLICY}.state") == "Locked"
+
+
+def _removed(base: Entry | None, head: Entry | None) -> str | None:
+    if _worm(base) and head is None:
+        return "the plan deletes a version-level WORM account"
+    return None
+
+
+def _replaced(base: Entry | None, head: Entry | None) -> str | None:
+    if not (_worm(base) and head is not None):
+        return None
+    changed = [p for p in ACCOUNT_REPLACED_BY if _get(base, p) != _get(head, p)]
+    if changed:
+        return f"the plan replaces a version-level WORM account ({', '.join(changed)} change)"
+    return None
+
+
+def _enabled_later(base: Entry | None, head: Entry | None) -> str | None:
+    if base is not None and not _worm(base) and _worm(head):
+        return "the plan turns version-level immutability on for an existing account"
+    return None
+
+
+def _created_locked(base: Entry | None, head: Entry | None) -> str | None:
+    if base is None and _locked(head):
+        return "the plan creates an account whose immutability policy is already Locked"
+    return None
+
+
+def _unlocked(base: Entry | None, head: Entry | None) -> str | None:
+    if _locked(base) and head is not None and _worm(head) and not _locked(head):
+        state = _get(head, f"{WORM_POLICY}.state")
+        return f"the plan sets a Locked immutability policy to {state or 'no state'}"
+    return None
+
+
+def _shortened(base: Entry | None, head: Entry | None) -> str | None:
+    if not (_locked(base) and _worm(head)):
+        return None
+    before = _get(base, f"{WORM_POLICY}.immutabilityPeriodSinceCreationInDays")
+    after = _get(head, f"{WORM_POLICY}.immutabilityPeriodSinceCreationInDays")
+    if isinstance(before, int | float) and (not isinstance(after, int | float) or after < before):
+        shown = f"{after:g}" if isinstance(after, int | float) else "no"
+        return f"the plan shortens a Locked policy from {before:g} to {shown} days"
+    return None
+
+
+def _append_writes(base: Entry | None, head: Entry | None) -> str | None:
+    path = f"{WORM_POLICY}.allowProtectedAppendWrites"
+    if _locked(base) and _worm(head) and bool(_get(base, path)) != bool(_get(head, path)):
+        return "the plan changes allowProtectedAppendWrites on a Locked policy"
+    return None
+
+
+CHANGE_HAZARDS: tuple[ChangeHazard, ...] = (
+    ChangeHazard(
+        name="worm-account-deleted",
+        reason=(
+            "Azure refuses to delete an account while it holds protected versions, and "
+            "deleting it once they expire loses the records"
+        ),
+        source=VERSION_WORM_SOURCE,
+        check=_removed,
+    ),
+    ChangeHazard(
+        name="worm-account-replaced",
+        reason=(
+            "a replace deletes the old account, which Azure refuses while protected versions "
+            "exist; version-level immutability is enabled only when an account is created"
+        ),
+        source=VERSION_WORM_SOURCE,
+        check=_replaced,
+    ),
+    ChangeHazard(
+        name="worm-enabled-after-creation",
+        reason=(
+            "account-level version immutability can only be set when the account is created; "
+            "existing containers need a migration"
+        ),
+        source=VERSION_WORM_SOURCE,
+        check=_enabled_later,
+    ),
+    ChangeHazard(
+        name="worm-policy-created-locked",
+        reason="Azure creates an account's policy only Disabled or Unlocked, then locks it",
+        source=POLICY_STATE_SOURCE,
+        check=_created_locked,
+        fix=(
+            "set platform:overrides.audit.createUnlocked = true for the creating `pulumi up` "
+            "(with a dated exemption of audit-store-immutable), then remove it to lock"
+        ),
+    ),
+    ChangeHazard(
+        name="worm-locked-policy-unlocked",
+        reason="a Locked policy can never be unlocked, disabled or removed",
+        source=LOCKED_POLICY_SOURCE,
+        check=_unlocked,
+    ),
+    ChangeHazard(
+        name="worm-locked-policy-shortened",
+        reason="a Locked policy's retention can only be extended, never shortened",
+        source=LOCKED_POLICY_SOURCE,
+        check=_shortened,
+    ),
+    ChangeHazard(
+        name="worm-locked-append-writes",
+        reason="allowProtectedAppendWrites can only change while the policy is Unlocked",
+        source=POLICY_STATE_SOURCE,
+        check=_append_writes,
+    ),
+)
+
+
+def check_changes(
+    base: Mapping[str, Entry],
+    head: Mapping[str, Entry],
+    hazards: Iterable[ChangeHazard] = CHANGE_HAZARDS,
+) -> list[HazardViolation]:
+    """Every change from `base` to `head` (resources by snapshot key) that a row forbids."""
+    found: list[HazardViolation] = []
+    keys = sorted(
+        k
+        for k in set(base) | set(head)
+        if (base.get(k) or head.get(k) or {}).get("type") == STORAGE_ACCOUNT
+    )
+    for hazard in hazards:
+        for key in keys:
+            problem = hazard.check(base.get(key), head.get(key))
+            if problem is not None:
+                found.append(
+                    HazardViolation(
+                        hazard=hazard.name,
+                        first=key,
+                        second=key,
+                        message=f"{key}: {problem}, but {hazard.reason}"
+                        + (f"; {hazard.fix}" if hazard.fix else ""),
+                        source=hazard.source,
+                    )
+                )
+    return found
+
+
+def planned_entries(resources: Mapping[str, RecordedResource]) -> dict[str, Entry]:
+    """This run's resources keyed as snapshots key them (the URN without stack and project)."""
+    return {
+        _snapshot_key(urn): {"type": r.type, "name": r.name, "inputs": r.inputs}
+        for urn, r in resources.items()
+        if r.custom
+    }
+
+
+def _snapshot_key(urn: str) -> str:
+    parts = urn.split("::", 3)
+    return parts[2] + "::" + parts[3]

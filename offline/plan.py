@@ -4,6 +4,7 @@ python -m offline.plan dev                     # tree, counts, settings, outputs
 python -m offline.plan prod --format json      # the same, for machines (--json is an alias)
 python -m offline.plan prod --format markdown  # the CI job summary
 python -m offline.plan staging --diff prod     # what differs between two stacks
+python -m offline.plan prod --base origin/main # changes against main's snapshot (WORM hazards)
 """
 
 from __future__ import annotations
@@ -17,19 +18,33 @@ from typing import Any
 
 from config.settings import SettingsError, StackSettings, load_stack_settings
 from offline.engine import ProgramRun, RecordedResource, run_program
-from offline.hazards import as_rows, check
+from offline.hazards import as_rows, check, check_changes, planned_entries
 from policies.offline import PolicyReport, evaluate, from_recorded
 
 MASK = "[secret]"
 FORMATS = ("text", "json", "markdown")
+# `summarize(base=COMMITTED)`: compare with the committed snapshot, not a git ref.
+COMMITTED = ""
 
 
-def summarize(run: ProgramRun) -> dict[str, Any]:
-    """The plan of one stack as plain data (what `--json` prints)."""
+def summarize(run: ProgramRun, base: str | None = None) -> dict[str, Any]:
+    """The plan of one stack as plain data (what `--json` prints).
+
+    `base`: what the change hazards compare this plan with: COMMITTED (the command's
+    default) for the committed snapshots/<stack>.json, the last reviewed plan, when there is
+    one; a git ref for that ref's; None (runs of part of the program) for nothing.
+    """
     settings = _settings(run)
     policy = _policy(run, settings)
     # Writes Azure serialises: pairs the recorded dependency graph would start at once.
     hazards = as_rows(check(run.resources)) if run.error is None else []
+    # Changes to WORM accounts Azure refuses or that lose records, against the base plan.
+    previous = _base_resources(run.stack, base) if run.error is None and base is not None else None
+    changes = (
+        as_rows(check_changes(previous, planned_entries(run.resources)))
+        if previous is not None
+        else []
+    )
     resources = sorted(run.resources.values(), key=lambda r: r.urn)
     by_layer: dict[str, Counter[str]] = {}
     for resource in resources:
@@ -41,6 +56,7 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
         # A stale exemption fails the plan too: it would hide the next violation on that name.
         "ok": run.ok
         and not hazards
+        and not changes
         and (policy is None or (policy.ok and not policy.stale_exemptions)),
         "error": run.error,
         "environment": settings.environment if settings else None,
@@ -70,10 +86,21 @@ def summarize(run: ProgramRun) -> dict[str, Any]:
         },
         "problems": [str(p) for p in run.problems],
         "hazards": hazards,
+        "change_hazards": changes,
         "policy": _policy_view(policy),
         "cost": _cost_view(run, settings),
         "critical_path": _critical_path_view(run),
     }
+
+
+def _base_resources(stack: str, base: str | None) -> dict[str, Any] | None:
+    """The base plan's resources: the committed snapshot, or the one at git ref `base`."""
+    from offline.snapshot import base_snapshot, path_for
+
+    if base == COMMITTED and not path_for(stack).exists():
+        return None
+    resources: dict[str, Any] = base_snapshot(stack, base or None).get("resources") or {}
+    return resources
 
 
 def _cost_view(run: ProgramRun, settings: StackSettings | None) -> dict[str, Any] | None:
@@ -180,6 +207,16 @@ def _hazard_lines(hazards: list[dict[str, str]]) -> list[str]:
     ]
 
 
+def _change_lines(changes: list[dict[str, str]]) -> list[str]:
+    if not changes:
+        return []
+    return [
+        "",
+        f"Changes against the base plan ({len(changes)}) that Azure refuses or that lose records:",
+        *(f"  - {h['hazard']}: {h['message']} (source: {h['source']})" for h in changes),
+    ]
+
+
 def render_text(plan: dict[str, Any]) -> str:
     """A person's view of one stack's plan."""
     lines = [
@@ -214,6 +251,7 @@ def render_text(plan: dict[str, Any]) -> str:
         lines += ["", f"Input problems ({len(plan['problems'])}), which `pulumi up` would reject:"]
         lines += [f"  - {p}" for p in plan["problems"]]
     lines += _hazard_lines(plan["hazards"])
+    lines += _change_lines(plan.get("change_hazards", []))
     if plan["policy"] is not None:
         lines += ["", plan["policy"]["text"]]
     for view in ("cost", "critical_path"):
@@ -244,6 +282,11 @@ def render_markdown(plan: dict[str, Any]) -> str:
     lines += [f"| {label} | {value} |" for label, value in _key_settings(settings)]
     if plan["problems"]:
         lines += ["", "### Input problems", ""] + [f"- {p}" for p in plan["problems"]]
+    if plan.get("change_hazards"):
+        lines += ["", "### Changes Azure refuses or that lose records", ""]
+        lines += [
+            f"- `{h['hazard']}`: {h['message']} ({h['source']})" for h in plan["change_hazards"]
+        ]
     if plan["policy"] is not None:
         lines += ["", "### Policy report", "", "```", plan["policy"]["text"], "```"]
     for title, view in (("Monthly cost", "cost"), ("First-deploy critical path", "critical_path")):
@@ -333,12 +376,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output form")
     parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.add_argument("--diff", metavar="OTHER", help="compare with another stack")
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        default=COMMITTED,
+        help="git ref whose snapshot the change hazards compare with (default: snapshots/)",
+    )
     args = parser.parse_args(argv)
     output = "json" if args.json else args.format
 
-    plan = summarize(run_program(args.stack))
+    plan = summarize(run_program(args.stack), base=args.base)
     if args.diff:
-        other = summarize(run_program(args.diff))
+        other = summarize(run_program(args.diff), base=args.base)
         result = diff(plan, other)
         if output == "json":
             print(json.dumps(result, indent=2))

@@ -24,6 +24,7 @@ from pulumi.runtime import rpc
 
 from config.settings import ENVIRONMENTS, SettingsError, load_stack_settings
 from offline.engine import PROJECT_DIR, SECRET_PLACEHOLDER, ProgramRun, run_program
+from offline.hazards import check_changes
 
 SNAPSHOT_DIR = PROJECT_DIR / "snapshots"
 MASK = "[secret]"
@@ -232,6 +233,7 @@ def render_text(by_stack: Mapping[str, Mapping[str, Any]]) -> str:
             if changes[section]:
                 lines.append(f"~   {section}")
                 lines += _property_lines(changes[section])
+        lines += [f"!   {hazard}" for hazard in changes.get("hazards", [])]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -244,7 +246,8 @@ def render_markdown(by_stack: Mapping[str, Mapping[str, Any]], base: str) -> str
     return "\n".join(lines)
 
 
-def _base_snapshot(stack: str, base: str | None) -> dict[str, Any]:
+def base_snapshot(stack: str, base: str | None) -> dict[str, Any]:
+    """The committed snapshot of `stack`, or the one at git ref `base` (empty if none)."""
     if base is None:
         target = path_for(stack)
         if not target.exists():
@@ -291,14 +294,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
-    by_stack = {s: compare(_base_snapshot(s, args.base), snapshot(run_program(s))) for s in stacks}
+    by_stack: dict[str, Any] = {}
+    refused: list[str] = []
+    for stack in stacks:
+        base, head = base_snapshot(stack, args.base), snapshot(run_program(stack))
+        by_stack[stack] = compare(base, head)
+        found = check_changes(base.get("resources") or {}, head["resources"])
+        by_stack[stack]["hazards"] = [str(h) for h in found]
+        refused += [f"{stack}: {h}" for h in found]
     if args.format == "json":
         print(json.dumps(by_stack, indent=2, sort_keys=True))
     elif args.format == "markdown":
         print(render_markdown(by_stack, args.base or "the committed snapshots"))
     else:
         print(render_text(by_stack), end="")
-    return 0
+    # A change Azure refuses, or one that loses audit records, fails the diff (and the PR).
+    for line in refused:
+        print(f"hazard: {line}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":

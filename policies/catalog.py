@@ -768,7 +768,8 @@ CATALOG: tuple[TypeEntry, ...] = (
         IM-1 = storage-no-shared-key
         DP-3 = storage-https-only, storage-min-tls
         LT-3 = diagnostic-settings-required
-        BR-2 = prod-data-protected
+        LT-6 = audit-store-immutable
+        BR-2 = prod-data-protected, audit-store-immutable
         """,
         checkov=(
             "Microsoft.Storage/storageAccounts",

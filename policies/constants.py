@@ -82,6 +82,12 @@ NAMING_RULES: dict[str, tuple[str, int, int, str]] = {
     "static_web_app": ("stapp", 1, 40, "hyphenated"),
 }
 
+# infra.audit.store: the tag that marks the audit account, and the records' container.
+AUDIT_PURPOSE_TAG: tuple[str, str] = ("purpose", "audit-trail")
+AUDIT_CONTAINER = "audit-records"
+# config.audit.MIFID_RECORD_KEEPING_DAYS: MiFID II's five years of record keeping.
+MIFID_RECORD_KEEPING_DAYS = 1825
+
 
 @dataclass(frozen=True)
 class EnvironmentProfile:

@@ -480,8 +480,8 @@ def test_unknown_top_level_override_lists_the_sections() -> None:
     with pytest.raises(SettingsError) as caught:
         load_stack_settings("dev", {**STACK, "platform:overrides": '{"netwerk": {}}'})
     assert (
-        "unknown key; allowed: containerApps, database, environment, etl, features, frontend, "
-        "functions, gateway, monitoring" in str(caught.value)
+        "unknown key; allowed: audit, containerApps, database, environment, etl, features, "
+        "frontend, functions, gateway, monitoring" in str(caught.value)
     )
 
 
@@ -520,6 +520,12 @@ MATRIX: dict[str, tuple[Any, Any, Any, Any]] = {
     "monitoring.alerts.dead_letter_messages": (1, 1, 1, 1),
     "network.firewall_subnet_cidr": (None, None, None, "10.2.6.0/26"),
     "network.enable_nat_gateway": (True, True, True, True),
+    # Audit records: days unlocked where people test, MiFID II's seven years locked in prod.
+    "audit.retention_days": (3, 7, 30, 2555),
+    "audit.policy_locked": (False, False, False, True),
+    "audit.storage_redundancy": ("LRS", "LRS", "GRS", "GRS"),
+    "audit.personal_data_retention_days.orders": (7, 14, 30, 2555),
+    "audit.personal_data_retention_days.users": (7, 14, 30, 365),
 }
 
 

@@ -171,3 +171,20 @@ def test_cost_command_prints_the_estimate(capsys: pytest.CaptureFixture[str]) ->
     data = json.loads(capsys.readouterr().out)
     assert data["budget_usd"] == 500 and data["unpriced"] == {}
     assert data["usage"]["log_ingest_gb_per_day"] == cost.USAGE["qa"].log_ingest_gb_per_day
+
+
+def test_the_audit_account_costs_its_records_kept_and_written() -> None:
+    usage = cost.USAGE["prod"]
+    items = [i for i in _estimate(stack_run("prod")).items if i.name == "audit-st"]
+    by_meter = {i.meter: i for i in items}
+    # Geo-redundant hot storage for the records kept, one write per record, no reads.
+    assert set(by_meter) == {"blob.hot.GRS", "blob.writes"}
+    assert by_meter["blob.hot.GRS"].monthly_usd == pytest.approx(
+        usage.audit_blob_gb * PRICES["blob.hot.GRS"].usd
+    )
+    assert by_meter["blob.writes"].monthly_usd == pytest.approx(
+        usage.audit_writes_10k * PRICES["blob.writes"].usd
+    )
+    # Dev keeps its few records in one datacenter.
+    dev = [i for i in _estimate(stack_run("dev")).items if i.name == "audit-st"]
+    assert {i.meter for i in dev} == {"blob.hot.LRS", "blob.writes"}

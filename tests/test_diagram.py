@@ -34,16 +34,23 @@ def test_every_edge_joins_declared_nodes(stack: str) -> None:
 
 def test_prod_groups_by_layer_and_subnet() -> None:
     text = diagram.mermaid(stack_run("prod"))
-    for layer in ("core", "networking", "security", "database", "messaging", "etl", "redis"):
+    layers = ("core", "networking", "security", "database", "messaging", "etl", "audit", "redis")
+    for layer in layers:
         assert f'subgraph layer_{layer}["{layer}"]' in text
     assert 'subgraph vnet["vnet-plat-prod-wus2 10.2.0.0/16"]' in text
     data = text.split('["snet-plat-data-prod-wus2 10.2.4.0/24"]', 1)[1].split("end", 1)[0]
-    for endpoint in ("database_sql_pep", "etl_st_blob_pep", "security_kv_pep", "redis_cluster_pep"):
+    for endpoint in (
+        "database_sql_pep",
+        "etl_st_blob_pep",
+        "audit_st_blob_pep",
+        "security_kv_pep",
+        "redis_cluster_pep",
+    ):
         assert endpoint in data
     firewall = text.split('["AzureFirewallSubnet 10.2.6.0/26"]', 1)[1].split("end", 1)[0]
     assert "networking_firewall[" in firewall
     # Sub-resources are folded into their resource; grants come from the identity.
-    assert "3 Queue" in text and "2 Topic" in text
+    assert "4 Queue" in text and "2 Topic" in text
     assert "security_id_workers -.-> messaging_sb" in text
     assert "database_sql_pep --> database_sql" in text
     assert not re.search(r"core_rg (-->|-\.->)|(-->|-\.->) core_rg", text)  # no RG edges

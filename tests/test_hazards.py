@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 import pulumi
 import pytest
@@ -10,7 +12,7 @@ from pulumi_azure_native import network, redisenterprise, sql
 
 from offline import plan
 from offline.engine import ProgramRun, run_program
-from offline.hazards import SERIAL_HAZARDS, DependencyGraph, check
+from offline.hazards import CHANGE_HAZARDS, SERIAL_HAZARDS, DependencyGraph, check, check_changes
 from tests.conftest import stack_run
 
 RG = "rg-hazards"
@@ -247,3 +249,141 @@ def test_plan_of_a_real_stack_reports_no_serial_siblings(stack: str) -> None:
     summary = plan.summarize(stack_run(stack))
     assert summary["hazards"] == []
     assert summary["ok"] is True
+
+
+# --- changes between a base plan and this one (WORM accounts) ----------------------------
+
+ACCOUNT_KEY = "platform:audit:AuditTrail$azure-native:storage:StorageAccount::audit-st"
+
+
+def _account(
+    *, days: float = 2555, state: str | None = "Locked", name: str = "staud", **worm: Any
+) -> dict[str, Any]:
+    policy: dict[str, Any] = {"immutabilityPeriodSinceCreationInDays": days}
+    if state is not None:
+        policy["state"] = state
+    policy.update(worm)
+    return {
+        "type": "azure-native:storage:StorageAccount",
+        "name": "audit-st",
+        "inputs": {
+            "accountName": name,
+            "location": "westus2",
+            "isHnsEnabled": False,
+            "immutableStorageWithVersioning": {"enabled": True, "immutabilityPolicy": policy},
+        },
+    }
+
+
+def _changes(base: dict[str, Any] | None, head: dict[str, Any] | None) -> list[str]:
+    return [
+        v.hazard
+        for v in check_changes(
+            {ACCOUNT_KEY: base} if base else {}, {ACCOUNT_KEY: head} if head else {}
+        )
+    ]
+
+
+def test_every_change_hazard_names_a_microsoft_learn_source() -> None:
+    assert {h.name for h in CHANGE_HAZARDS} == {
+        "worm-account-deleted",
+        "worm-account-replaced",
+        "worm-enabled-after-creation",
+        "worm-policy-created-locked",
+        "worm-locked-policy-unlocked",
+        "worm-locked-policy-shortened",
+        "worm-locked-append-writes",
+    }
+    for hazard in CHANGE_HAZARDS:
+        assert hazard.source.startswith("https://learn.microsoft.com/"), hazard.name
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "expected"),
+    [
+        pytest.param(_account(), _account(), [], id="unchanged"),
+        pytest.param(_account(), _account(days=3650), [], id="locked-extended"),
+        pytest.param(_account(state="Unlocked"), _account(), [], id="unlocked-then-locked"),
+        pytest.param(
+            _account(state="Unlocked", days=30),
+            _account(state="Unlocked", days=3),
+            [],
+            id="unlocked-shortened",
+        ),
+        pytest.param(None, _account(state="Unlocked"), [], id="created-unlocked"),
+        pytest.param(None, _account(), ["worm-policy-created-locked"], id="created-locked"),
+        pytest.param(
+            _account(), _account(days=1825), ["worm-locked-policy-shortened"], id="shortened"
+        ),
+        pytest.param(
+            _account(),
+            _account(state="Unlocked"),
+            ["worm-locked-policy-unlocked"],
+            id="unlocked",
+        ),
+        pytest.param(
+            _account(), _account(state=None), ["worm-locked-policy-unlocked"], id="state-dropped"
+        ),
+        pytest.param(
+            _account(),
+            _account(allowProtectedAppendWrites=True),
+            ["worm-locked-append-writes"],
+            id="append-writes",
+        ),
+        pytest.param(_account(), None, ["worm-account-deleted"], id="deleted"),
+        pytest.param(_account(), _account(name="staud2"), ["worm-account-replaced"], id="renamed"),
+        pytest.param(
+            {**_account(), "inputs": {"accountName": "staud", "location": "westus2"}},
+            _account(state="Unlocked"),
+            ["worm-enabled-after-creation"],
+            id="enabled-later",
+        ),
+    ],
+)
+def test_change_hazards(
+    base: dict[str, Any] | None, head: dict[str, Any] | None, expected: list[str]
+) -> None:
+    assert _changes(base, head) == expected
+
+
+def test_a_change_hazard_names_the_resource_and_the_fix() -> None:
+    (violation,) = check_changes({}, {ACCOUNT_KEY: _account()})
+    assert ACCOUNT_KEY in violation.message
+    assert "audit.createUnlocked" in violation.message
+    assert "Disabled or Unlocked" in violation.message
+
+
+def test_accounts_without_worm_are_not_watched() -> None:
+    plain = {"type": "azure-native:storage:StorageAccount", "name": "etl-st", "inputs": {}}
+    assert check_changes({"k": plain}, {}) == []
+
+
+def test_the_plan_fails_when_a_locked_policy_would_be_shortened(
+    run_with: Callable[..., ProgramRun],
+) -> None:
+    overrides = json.dumps(
+        {
+            "audit": {
+                "retentionDays": 2000,
+                "personalDataRetentionDays": {"orders": 2000, "payments": 2000},
+            }
+        }
+    )
+    result = plan.summarize(
+        run_with("prod", **{"platform:overrides": overrides}), base=plan.COMMITTED
+    )
+    assert [h["hazard"] for h in result["change_hazards"]] == ["worm-locked-policy-shortened"]
+    assert "from 2555 to 2000 days" in result["change_hazards"][0]["message"]
+    assert result["ok"] is False
+    assert "Changes against the base plan (1)" in plan.render_text(result)
+
+
+def test_a_partial_program_is_compared_with_nothing() -> None:
+    # Layer tests run part of the program under a stack's name: no change check applies.
+    assert plan.summarize(_run(_unchained("orders")))["change_hazards"] == []
+
+
+def test_the_committed_plans_change_nothing_azure_refuses() -> None:
+    for stack in ("dev", "qa", "staging", "prod"):
+        summary = plan.summarize(stack_run(stack), base=plan.COMMITTED)
+        assert summary["change_hazards"] == [], stack

@@ -70,6 +70,13 @@ EXPECTED_GRANTS = {
     ("orders", SENDER, "orders-queue"),
     ("orders", SENDER, "events-topic"),
     ("payments", SENDER, "events-topic"),
+    ("users", SENDER, "events-topic"),
+    ("users", SENDER, "audit-queue"),
+    ("products", SENDER, "audit-queue"),
+    ("orders", SENDER, "audit-queue"),
+    ("payments", SENDER, "audit-queue"),
+    ("workers", RECEIVER, "audit-queue"),
+    ("workers", RECEIVER, "events-topic/erasure"),
     ("workers", RECEIVER, "orders-queue"),
     ("workers", SENDER, "etl-queue"),
     ("workers", RECEIVER, "etl-queue"),
@@ -217,7 +224,12 @@ def test_component_registers_its_real_outputs(stack: str) -> None:
     (component,) = [r for r in run.resources.values() if r.type == COMPONENT]
     outputs = component.outputs
     assert outputs["namespace_id"] == _namespace(run).id
-    assert set(outputs["queue_ids"]) == {"orders-queue", "etl-queue", "thirdparty-queue"}
+    assert set(outputs["queue_ids"]) == {
+        "orders-queue",
+        "etl-queue",
+        "thirdparty-queue",
+        "audit-queue",
+    }
     assert set(outputs["topic_ids"]) == {"events-topic", "notifications-topic"}
     # Every child is named after the component and parented inside it.
     for resource in run.resources.values():
@@ -370,11 +382,13 @@ def test_entity_names_and_no_shared_dlq(stack: str) -> None:
         "orders-queue",
         "etl-queue",
         "thirdparty-queue",
+        "audit-queue",
     }
     assert set(_by_name(run, TOPIC, "topicName")) == {"events-topic", "notifications-topic"}
     assert set(_subscriptions(run)) == {
         "events-topic/topic-worker",
         "events-topic/notifications",
+        "events-topic/erasure",
         "notifications-topic/notifier",
     }
     assert "dlq-queue" not in _by_name(run, QUEUE, "queueName")
@@ -415,6 +429,19 @@ def test_queue_settings_fit_their_workloads(stack: str) -> None:
     assert thirdparty["requiresDuplicateDetection"] is False
 
 
+def test_audit_queue_loses_no_record(stack: str) -> None:
+    audit = _by_name(layer_run(stack), QUEUE, "queueName")["audit-queue"].inputs
+    # The outbox re-sends with the record's id: the copy is dropped.
+    assert audit["requiresDuplicateDetection"] is True
+    assert audit["duplicateDetectionHistoryTimeWindow"] == "PT10M"
+    assert audit["requiresSession"] is False
+    # Transient blob failures are retried, and a record outlives a two-week outage of the
+    # workers, then dead-letters instead of expiring away.
+    assert audit["maxDeliveryCount"] == 10
+    assert audit["defaultMessageTimeToLive"] == "P14D"
+    assert audit["deadLetteringOnMessageExpiration"] is True
+
+
 def test_topic_settings(stack: str) -> None:
     topics = {k: v.inputs for k, v in _by_name(layer_run(stack), TOPIC, "topicName").items()}
     assert topics["events-topic"]["requiresDuplicateDetection"] is True
@@ -446,8 +473,8 @@ def test_notifications_subscription_filters_its_default_rule(stack: str) -> None
     run = layer_run(stack)
     subs = _subscriptions(run)
     assert run.by_type(RULE) == []  # a second rule would sit beside the match-all $Default
-    (rule,) = run.by_type(DEFAULT_RULE)
     notifications = subs["events-topic/notifications"]
+    (rule,) = [r for r in run.by_type(DEFAULT_RULE) if r.parent == notifications.urn]
     assert rule.parent == notifications.urn
     assert rule.inputs["subscriptionName"] == notifications.outputs["name"]
     assert rule.inputs["topicName"] == "events-topic"
@@ -458,6 +485,20 @@ def test_notifications_subscription_filters_its_default_rule(stack: str) -> None
         "'SettlementSettled', 'SettlementFailed')"
     )
     assert all(f"'{event}'" in expression for event in NOTIFIABLE_EVENTS)
+
+
+def test_erasure_subscription_takes_user_erasures_only(stack: str) -> None:
+    run = layer_run(stack)
+    erasure = _subscriptions(run)["events-topic/erasure"]
+    rules = {r.parent: r for r in run.by_type(DEFAULT_RULE)}
+    # Only the two filtered subscriptions narrow $Default; the topic worker keeps all.
+    assert set(rules) == {erasure.urn, _subscriptions(run)["events-topic/notifications"].urn}
+    rule = rules[erasure.urn]
+    assert rule.inputs["subscriptionName"] == "erasure"
+    assert rule.inputs["filterType"] == "SqlFilter"
+    assert rule.inputs["sqlFilter"]["sqlExpression"] == "sys.Label = 'UserErased'"
+    assert erasure.inputs["maxDeliveryCount"] == 10
+    assert erasure.inputs["defaultMessageTimeToLive"] == "P7D"
 
 
 # --- grants -------------------------------------------------------------------------
@@ -493,16 +534,29 @@ def test_least_privilege_facts(stack: str) -> None:
     by_workload: dict[str, set[tuple[str, str]]] = {}
     for workload, role, target in granted:
         by_workload.setdefault(workload, set()).add((role, target))
-    # Identities with no Service Bus code get nothing.
-    for idle in ("products", "users", "gateway"):
-        assert idle not in by_workload
+    # The gateway has no Service Bus code and gets nothing.
+    assert "gateway" not in by_workload
     assert (SENDER, "orders-queue") not in by_workload["workers"]
     assert all(role == SENDER for role, _ in by_workload["orders"])
-    assert by_workload["payments"] == {(SENDER, "events-topic")}
+    assert by_workload["payments"] == {(SENDER, "events-topic"), (SENDER, "audit-queue")}
+    # products publishes audit records alone; users its erasures and audit records.
+    assert by_workload["products"] == {(SENDER, "audit-queue")}
+    assert by_workload["users"] == {(SENDER, "events-topic"), (SENDER, "audit-queue")}
+    # Nobody but the workers reads audit records, and nobody but the services sends them.
+    assert {w for w, r, t in granted if t == "audit-queue" and r == RECEIVER} == {"workers"}
+    assert {w for w, r, t in granted if t == "audit-queue" and r == SENDER} == {
+        "users",
+        "products",
+        "orders",
+        "payments",
+    }
     # Receivers hold queue or subscription scopes, never a whole topic.
     for workload, role, target in granted:
         if role == RECEIVER:
-            assert target in {"orders-queue", "etl-queue", "thirdparty-queue"} or "/" in target
+            assert (
+                target in {"orders-queue", "etl-queue", "thirdparty-queue", "audit-queue"}
+                or "/" in target
+            )
         else:
             assert "/" not in target, (workload, target)
 
@@ -587,11 +641,12 @@ def test_outputs_name_the_namespace_and_entities(stack: str) -> None:
         "SERVICEBUS_ORDERS_QUEUE": "orders-queue",
         "SERVICEBUS_ETL_QUEUE": "etl-queue",
         "SERVICEBUS_THIRDPARTY_QUEUE": "thirdparty-queue",
+        "SERVICEBUS_AUDIT_QUEUE": "audit-queue",
         "SERVICEBUS_EVENTS_TOPIC": "events-topic",
         "SERVICEBUS_NOTIFICATIONS_TOPIC": "notifications-topic",
     }
     assert outputs["subscription_names"] == {
-        "events-topic": ["topic-worker", "notifications"],
+        "events-topic": ["topic-worker", "notifications", "erasure"],
         "notifications-topic": ["notifier"],
     }
 

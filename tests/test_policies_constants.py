@@ -26,6 +26,15 @@ def test_required_tags_match_the_tagging_strategy() -> None:
     assert constants.REQUIRED_TAGS == REQUIRED_TAGS
 
 
+def test_audit_constants_match_the_audit_layer_and_settings() -> None:
+    from config.audit import MIFID_RECORD_KEEPING_DAYS
+    from infra.audit import AUDIT_CONTAINER, AUDIT_PURPOSE, PURPOSE_TAG
+
+    assert constants.AUDIT_PURPOSE_TAG == (PURPOSE_TAG, AUDIT_PURPOSE)
+    assert constants.AUDIT_CONTAINER == AUDIT_CONTAINER
+    assert constants.MIFID_RECORD_KEEPING_DAYS == MIFID_RECORD_KEEPING_DAYS
+
+
 def test_naming_rules_match_naming_py() -> None:
     expected = {
         kind: (r.abbreviation, r.min_length, r.max_length, r.charset.value)

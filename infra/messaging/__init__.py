@@ -2,9 +2,12 @@
 
 from infra.messaging.component import Messaging, MessagingArgs
 from infra.messaging.entities import (
+    AUDIT_QUEUE,
     ENTITIES,
+    ERASURE_SUBSCRIPTION,
     GRANTS,
     NOTIFIABLE_EVENTS,
+    USER_ERASED_EVENT,
     Access,
     Grant,
     QueueSpec,
@@ -18,9 +21,12 @@ from infra.messaging.entities import (
 from infra.messaging.servicebus import namespace_sku
 
 __all__ = [
+    "AUDIT_QUEUE",
     "ENTITIES",
+    "ERASURE_SUBSCRIPTION",
     "GRANTS",
     "NOTIFIABLE_EVENTS",
+    "USER_ERASED_EVENT",
     "Access",
     "Grant",
     "Messaging",

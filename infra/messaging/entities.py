@@ -79,11 +79,15 @@ class TopicSpec:
 ORDERS_QUEUE = "orders-queue"
 ETL_QUEUE = "etl-queue"
 THIRDPARTY_QUEUE = "thirdparty-queue"
+AUDIT_QUEUE = "audit-queue"
 EVENTS_TOPIC = "events-topic"
 NOTIFICATIONS_TOPIC = "notifications-topic"
 TOPIC_WORKER_SUBSCRIPTION = "topic-worker"
 NOTIFICATIONS_SUBSCRIPTION = "notifications"
 NOTIFIER_SUBSCRIPTION = "notifier"
+ERASURE_SUBSCRIPTION = "erasure"
+# users-api publishes it when an admin erases a user (issue 18); the workers propagate it.
+USER_ERASED_EVENT = "UserErased"
 
 ENTITIES: tuple[QueueSpec | TopicSpec, ...] = (
     QueueSpec(
@@ -124,9 +128,26 @@ ENTITIES: tuple[QueueSpec | TopicSpec, ...] = (
         max_delivery_count=10,
         default_message_time_to_live="P1D",
     ),
+    QueueSpec(
+        name=AUDIT_QUEUE,
+        purpose="Audit records from every service's outbox to the workers, who write them to "
+        "the immutable store (infra/audit).",
+        setting="SERVICEBUS_AUDIT_QUEUE",
+        lock_duration="PT1M",
+        # A blob write fails transiently (throttling, a private endpoint's DNS); a record
+        # must not dead-letter for that: retry generously.
+        max_delivery_count=10,
+        # Two weeks for the workers to come back before a record expires, and an expired
+        # record dead-letters (every queue dead-letters on expiry) instead of vanishing.
+        # https://learn.microsoft.com/azure/service-bus-messaging/message-expiration
+        default_message_time_to_live="P14D",
+        # The outbox re-sends a record with its id as the message id after a crash.
+        requires_duplicate_detection=True,
+        duplicate_detection_window="PT10M",
+    ),
     TopicSpec(
         name=EVENTS_TOPIC,
-        purpose="Domain events from the orders and payments outboxes.",
+        purpose="Domain events from the users, orders and payments outboxes.",
         setting="SERVICEBUS_EVENTS_TOPIC",
         default_message_time_to_live="P7D",
         requires_duplicate_detection=True,
@@ -148,6 +169,17 @@ ENTITIES: tuple[QueueSpec | TopicSpec, ...] = (
                 sql_filter="sys.Label IN ({})".format(
                     ", ".join(f"'{event}'" for event in NOTIFIABLE_EVENTS)
                 ),
+            ),
+            SubscriptionSpec(
+                name=ERASURE_SUBSCRIPTION,
+                purpose="User erasures, for the workers to propagate to orders and payments.",
+                lock_duration="PT1M",
+                # The propagation calls two services over HTTP; retry generously before a
+                # person has to re-run an erasure from the dead-letter queue.
+                max_delivery_count=10,
+                # As long as the topic keeps events: an erasure must not expire unseen.
+                default_message_time_to_live="P7D",
+                sql_filter=f"sys.Label = '{USER_ERASED_EVENT}'",
             ),
         ),
     ),
@@ -210,13 +242,27 @@ class Grant:
 
 
 # Who sends and receives where, from the services' code and the Functions app's triggers.
-# users, products and gateway use no Service Bus today (their services read no
-# SERVICEBUS_* setting), so they get nothing; add a row when one starts to.
+# The gateway uses no Service Bus, so it gets nothing; add a row when it starts to.
 GRANTS: tuple[Grant, ...] = (
     Grant(Workload.ORDERS, Access.SEND, ORDERS_QUEUE, why="orders API queues order commands"),
     Grant(Workload.ORDERS, Access.SEND, EVENTS_TOPIC, why="orders outbox publishes order events"),
     Grant(
         Workload.PAYMENTS, Access.SEND, EVENTS_TOPIC, why="payments outbox publishes settlements"
+    ),
+    Grant(Workload.USERS, Access.SEND, EVENTS_TOPIC, why="users outbox publishes UserErased"),
+    *(
+        Grant(
+            workload, Access.SEND, AUDIT_QUEUE, why=f"{workload.value} outbox ships audit records"
+        )
+        for workload in (Workload.USERS, Workload.PRODUCTS, Workload.ORDERS, Workload.PAYMENTS)
+    ),
+    Grant(Workload.WORKERS, Access.RECEIVE, AUDIT_QUEUE, why="workers write records to the store"),
+    Grant(
+        Workload.WORKERS,
+        Access.RECEIVE,
+        EVENTS_TOPIC,
+        ERASURE_SUBSCRIPTION,
+        why="workers propagate erasures to orders and payments",
     ),
     Grant(Workload.WORKERS, Access.RECEIVE, ORDERS_QUEUE, why="queue worker processes orders"),
     Grant(Workload.WORKERS, Access.SEND, ETL_QUEUE, why="ETL timer fans out one job per file"),

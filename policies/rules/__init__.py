@@ -6,6 +6,7 @@ from policies.core import AnyRule
 from policies.rules import (
     acr,
     apim,
+    audit,
     common,
     containerapps,
     frontdoor,
@@ -28,6 +29,7 @@ from policies.rules import (
 RULES: tuple[AnyRule, ...] = (
     *common.RULES,
     *storage.RULES,
+    *audit.RULES,
     *keyvault.RULES,
     *servicebus.RULES,
     *sql.RULES,

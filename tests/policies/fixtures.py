@@ -408,6 +408,172 @@ STORAGE = [
     ),
 ]
 
+# ---- the audit store ----------------------------------------------------------------------
+
+AUDIT_ACCOUNT = {
+    "accountName": "stplataudprodwus2abc123",
+    "isHnsEnabled": False,
+    "allowSharedKeyAccess": False,
+    "tags": {"purpose": "audit-trail", "layer": "audit"},
+    "immutableStorageWithVersioning": {
+        "enabled": True,
+        "immutabilityPolicy": {
+            "immutabilityPeriodSinceCreationInDays": 2555,
+            "state": "Locked",
+            "allowProtectedAppendWrites": False,
+        },
+    },
+}
+AUDIT_BLOB = {"accountName": "stplataudprodwus2abc123", "isVersioningEnabled": True}
+AUDIT_RECORDS = {
+    "accountName": "stplataudprodwus2abc123",
+    "containerName": "audit-records",
+    "immutableStorageWithVersioning": {"enabled": True},
+}
+
+
+def _audit(
+    account: Mapping[str, Any] = AUDIT_ACCOUNT,
+    blob: Mapping[str, Any] | None = AUDIT_BLOB,
+    container: Mapping[str, Any] | None = AUDIT_RECORDS,
+) -> list[ResourceRecord]:
+    out = [record(SA, "audit-st", account)]
+    if blob is not None:
+        out.append(record(BLOB, "audit-st-blob", blob))
+    if container is not None:
+        out.append(record(CONTAINER, "audit-st-records", container))
+    return out
+
+
+def _policy(**changes: Any) -> dict[str, Any]:
+    worm = AUDIT_ACCOUNT["immutableStorageWithVersioning"]
+    assert isinstance(worm, dict)
+    return {
+        **AUDIT_ACCOUNT,
+        "immutableStorageWithVersioning": {
+            **worm,
+            "immutabilityPolicy": _with(worm["immutabilityPolicy"], **changes),
+        },
+    }
+
+
+_UNTAGGED = _with(AUDIT_ACCOUNT, tags={"layer": "audit"})
+
+AUDIT_FIXTURES = [
+    Fixture("audit-store-immutable", "compliant", "pass", _audit()),
+    Fixture("audit-store-immutable", "violating", "violation", _audit(_policy(state="Unlocked"))),
+    Fixture(
+        "audit-store-immutable",
+        "missing",
+        "violation",
+        _audit(_with(AUDIT_ACCOUNT, immutableStorageWithVersioning=_DROP)),
+    ),
+    Fixture("audit-store-immutable", "unknown", "unknown", _audit(_policy(state=UNKNOWN_STRING))),
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        _audit(_policy(immutabilityPeriodSinceCreationInDays=1824)),
+        note="under-five-years",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "compliant",
+        "pass",
+        _audit(_policy(immutabilityPeriodSinceCreationInDays=1825)),
+        note="five-years-exactly",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "compliant",
+        "pass",
+        _audit(_policy(state="Unlocked", immutabilityPeriodSinceCreationInDays=3)),
+        environment="dev",
+        note="days-unlocked-outside-prod",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        _audit(_policy(state="Disabled")),
+        environment="dev",
+        note="disabled-policy",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "missing",
+        "violation",
+        _audit(_policy(state=_DROP)),
+        environment="staging",
+        note="no-state",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        _audit(blob={**AUDIT_BLOB, "isVersioningEnabled": False}),
+        note="versioning-off",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "missing",
+        "violation",
+        _audit(blob=None),
+        note="no-blob-service",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        _audit(_with(AUDIT_ACCOUNT, allowSharedKeyAccess=True)),
+        note="shared-keys",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "missing",
+        "violation",
+        _audit(_with(AUDIT_ACCOUNT, allowSharedKeyAccess=_DROP)),
+        note="shared-keys-unset",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        _audit(_with(AUDIT_ACCOUNT, isHnsEnabled=True)),
+        note="hierarchical-namespace",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        _audit(container={**AUDIT_RECORDS, "immutableStorageWithVersioning": {"enabled": False}}),
+        note="container-not-worm",
+    ),
+    # Found by its container when the tag is gone: a lost tag hides nothing.
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        _audit(_with(_UNTAGGED, immutableStorageWithVersioning=_DROP)),
+        note="untagged-found-by-container",
+    ),
+    # Any other account is not the audit store.
+    Fixture(
+        "audit-store-immutable",
+        "compliant",
+        "pass",
+        _audit(_with(_UNTAGGED, immutableStorageWithVersioning=_DROP), container=None),
+        note="not-the-audit-account",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "unknown",
+        "unknown",
+        _audit(_with(_UNTAGGED, tags=UNKNOWN_STRING), container=None),
+        note="tags-unknown",
+    ),
+]
+
 # ---- Service Bus and Cosmos DB public access -----------------------------------------------
 
 SB = "azure-native:servicebus:Namespace"
@@ -1600,6 +1766,7 @@ FIXTURES: tuple[Fixture, ...] = (
     *SECRETS,
     *SQL_FIXTURES,
     *STORAGE,
+    *AUDIT_FIXTURES,
     *PUBLIC,
     *WEB,
     *NETWORK,
@@ -1667,6 +1834,7 @@ REQUIRED_RULES = frozenset(
         "static-web-app-behind-front-door",
         "frontdoor-attached-waf-prevention",
         "frontdoor-origin-certificate-check",
+        "audit-store-immutable",
     }
 )
 

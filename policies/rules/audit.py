@@ -1,0 +1,209 @@
+"""The audit store: version-level WORM with a time-based policy, Locked for five years in prod.
+
+The audit account is the storage account tagged `purpose: audit-trail` (infra/audit), or one
+holding the `audit-records` container, so neither a lost tag nor a renamed account hides it.
+https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from policies.constants import AUDIT_CONTAINER, AUDIT_PURPOSE_TAG, MIFID_RECORD_KEEPING_DAYS
+from policies.core import (
+    MISSING,
+    UNKNOWN,
+    Finding,
+    ResourceRecord,
+    RuleContext,
+    StackRule,
+    as_number,
+    azure_name,
+    lookup,
+    of_type,
+    unknown,
+    violation,
+)
+
+ACCOUNT = "azure-native:storage:StorageAccount"
+BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
+CONTAINER = "azure-native:storage:BlobContainer"
+POLICY = "immutableStorageWithVersioning.immutabilityPolicy"
+# Where the records are kept for the regulator: Locked, at least MiFID II's five years.
+RECORD_KEEPING_ENVIRONMENTS = frozenset({"prod"})
+
+
+def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[Finding]:
+    """Each audit account keeps versions immutable under a time-based policy nobody can undo."""
+    containers = of_type(resources, CONTAINER)
+    services = of_type(resources, BLOB_SERVICE)
+    findings: list[Finding] = []
+    for account in of_type(resources, ACCOUNT):
+        records: list[ResourceRecord] = []
+        undecided: list[ResourceRecord] = []
+        for container in containers:
+            on, name = _on(container, account), lookup(container.props, "containerName")
+            if on is True and name == AUDIT_CONTAINER:
+                records.append(container)
+            elif on is not False and name in (AUDIT_CONTAINER, UNKNOWN):
+                undecided.append(container)
+        tagged = _tagged(account)
+        if tagged is not True and not records:
+            if tagged is None or undecided:
+                findings.append(unknown("tags / BlobContainer.containerName", account.urn))
+            continue
+        findings += [Finding(f.message, account.urn, f.unknown) for f in _account(account, ctx)]
+        findings += _versioning(account, services)
+        for container in records:
+            findings += [
+                Finding(f.message, container.urn, f.unknown) for f in _container(container)
+            ]
+        # A container that may be the records' own is judged once its name and account are known.
+        findings += [unknown("BlobContainer.accountName / containerName", c.urn) for c in undecided]
+    return findings
+
+
+def _tagged(account: ResourceRecord) -> bool | None:
+    key, value = AUDIT_PURPOSE_TAG
+    tags = lookup(account.props, "tags")
+    if tags is UNKNOWN:
+        return None
+    found = lookup(tags, key) if isinstance(tags, dict) else MISSING
+    if found is UNKNOWN:
+        return None
+    return found == value
+
+
+def _account(account: ResourceRecord, ctx: RuleContext) -> list[Finding]:
+    props = account.props
+    out: list[Finding] = []
+    enabled = lookup(props, "immutableStorageWithVersioning.enabled")
+    state = lookup(props, f"{POLICY}.state")
+    days = lookup(props, f"{POLICY}.immutabilityPeriodSinceCreationInDays")
+    if UNKNOWN in (enabled, state, days):
+        out.append(unknown("immutableStorageWithVersioning"))
+    elif enabled is not True:
+        shown = "is not set" if enabled is MISSING else f"= {enabled!r}"
+        out.append(
+            violation(
+                f"immutableStorageWithVersioning.enabled {shown}: audit records must be "
+                "version-level immutable (WORM), enabled when the account is created"
+            )
+        )
+    elif state is MISSING or days is MISSING or str(state) == "Disabled":
+        out.append(
+            violation(
+                f"{POLICY} has no time-based policy in force (state "
+                f"{'not set' if state is MISSING else state}, "
+                f"{'no days' if days is MISSING else f'{as_number(days)} days'}): versions "
+                "would be protected by nothing; set state and immutabilityPeriodSinceCreationInDays"
+            )
+        )
+    elif ctx.environment in RECORD_KEEPING_ENVIRONMENTS:
+        number = as_number(days) or 0
+        if str(state) != "Locked":
+            out.append(
+                violation(
+                    f"{POLICY}.state = {state!r} in {ctx.environment}: an unlocked policy can be "
+                    "shortened or removed; MiFID II records must be kept where nobody can alter "
+                    "them; allowed: Locked (after the creating deploy, config/audit.py)"
+                )
+            )
+        if number < MIFID_RECORD_KEEPING_DAYS:
+            out.append(
+                violation(
+                    f"{POLICY}.immutabilityPeriodSinceCreationInDays = {number} in "
+                    f"{ctx.environment}: MiFID II keeps records at least five years; allowed: "
+                    f">= {MIFID_RECORD_KEEPING_DAYS}"
+                )
+            )
+    hns = lookup(props, "isHnsEnabled")
+    if hns is UNKNOWN:
+        out.append(unknown("isHnsEnabled"))
+    elif hns is True:
+        out.append(
+            violation(
+                "isHnsEnabled = true: version-level immutability is not supported on accounts "
+                "with a hierarchical namespace; allowed: false"
+            )
+        )
+    shared = lookup(props, "allowSharedKeyAccess")
+    if shared is UNKNOWN:
+        out.append(unknown("allowSharedKeyAccess"))
+    elif shared is not False:
+        shown = "is not set (keys allowed)" if shared is MISSING else f"= {shared!r}"
+        out.append(
+            violation(
+                f"allowSharedKeyAccess {shown}: whoever holds an account key bypasses RBAC, "
+                "and the workers alone may write audit records; allowed: false"
+            )
+        )
+    return out
+
+
+def _versioning(account: ResourceRecord, services: Sequence[ResourceRecord]) -> list[Finding]:
+    mine = [s for s in services if _on(s, account)]
+    if not mine:
+        if any(_on(s, account) is None for s in services):
+            return [unknown("BlobServiceProperties.accountName", account.urn)]
+        return [
+            violation(
+                "no storage:BlobServiceProperties with isVersioningEnabled = true for the audit "
+                "account: version-level immutability protects versions, so versioning must be on",
+                account.urn,
+            )
+        ]
+    out: list[Finding] = []
+    for service in mine:
+        value = lookup(service.props, "isVersioningEnabled")
+        if value is UNKNOWN:
+            out.append(unknown("isVersioningEnabled", service.urn))
+        elif value is not True:
+            out.append(
+                violation(
+                    "isVersioningEnabled is not true on the audit account's blob service: "
+                    "version-level immutability needs versioning",
+                    service.urn,
+                )
+            )
+    return out
+
+
+def _container(container: ResourceRecord) -> list[Finding]:
+    value = lookup(container.props, "immutableStorageWithVersioning.enabled")
+    if value is UNKNOWN:
+        return [unknown("immutableStorageWithVersioning.enabled")]
+    if value is not True:
+        return [
+            violation(
+                f"{AUDIT_CONTAINER}: immutableStorageWithVersioning.enabled is not true; the "
+                "records' container must be version-level immutable (set at its creation)"
+            )
+        ]
+    return []
+
+
+def _on(child: ResourceRecord, account: ResourceRecord) -> bool | None:
+    """Whether a blob service or container belongs to `account`; None: cannot tell yet."""
+    value = lookup(child.props, "accountName")
+    name = azure_name(account)
+    if value is UNKNOWN or name is UNKNOWN:
+        # Preview: the engine records which resource the name came from.
+        deps = child.property_dependencies.get("accountName") or child.dependencies
+        if account.urn in deps:
+            return True
+        return False if deps else None
+    return isinstance(value, str) and isinstance(name, str) and value.lower() == name.lower()
+
+
+RULES = (
+    StackRule(
+        name="audit-store-immutable",
+        description="The audit account (tag purpose=audit-trail or an audit-records container) "
+        "has version-level immutability with a time-based policy, Locked with at least 1825 "
+        "days in prod, versioning on, no hierarchical namespace and no shared keys.",
+        resource_types=(ACCOUNT, BLOB_SERVICE, CONTAINER),
+        control="MCSB LT-6 / SEC 17a-4(f) / MiFID II Art. 72(1) 2017/565",
+        check=audit_store,
+    ),
+)
