@@ -266,6 +266,8 @@ if env.features.enable_functions and messaging is not None:
             servicebus_namespace=messaging.fully_qualified_namespace,
             servicebus_settings=messaging.app_settings,
             staging_blob_account_url=etl.blob_endpoint,
+            audit_blob_account_url=audit.account_url,
+            audit_container_name=audit.container_name,
             # The workers call the services at their internal Container Apps URLs.
             service_base_urls=(
                 {base_url_setting(s): url for s, url in microservices.urls.items()}

@@ -24,7 +24,10 @@ MIFID_EXTENDED_RECORD_KEEPING_DAYS = 7 * 365
 # pseudonymising them earlier would leave a kept record that no longer says whose it was.
 RECORD_KEEPING_SERVICES: tuple[ServiceName, ...] = ("orders", "payments")
 
-PersonalDataDays = Annotated[int, Field(ge=1, le=MAX_RETENTION_DAYS)]
+# The services' own bound on PERSONAL_DATA_RETENTION_DAYS (services/*/settings.py): a value
+# they refuse would stop them starting.
+MAX_PERSONAL_DATA_DAYS = 3650
+PersonalDataDays = Annotated[int, Field(ge=1, le=MAX_PERSONAL_DATA_DAYS)]
 
 
 class AuditSettings(_Model):
@@ -64,7 +67,7 @@ class AuditSettings(_Model):
             raise ValueError(
                 f"audit.personalDataRetentionDays has no entry for {', '.join(missing)}: every "
                 "service reads PERSONAL_DATA_RETENTION_DAYS; allowed: days (1-"
-                f"{MAX_RETENTION_DAYS}) for each of {', '.join(SERVICE_NAMES)}"
+                f"{MAX_PERSONAL_DATA_DAYS}) for each of {', '.join(SERVICE_NAMES)}"
             )
         if self.create_unlocked and not self.policy_locked:
             raise ValueError(
@@ -98,13 +101,15 @@ def audit_rejections(audit: AuditSettings, environment: str) -> list[str]:
             f"25(1)); allowed: {MIFID_RECORD_KEEPING_DAYS}-{MAX_RETENTION_DAYS} (seven years, "
             f"{MIFID_EXTENDED_RECORD_KEEPING_DAYS}, where the authority asks)"
         )
+    # As long as the audit records, up to the longest the services accept.
+    required = min(audit.retention_days, MAX_PERSONAL_DATA_DAYS)
     for service in RECORD_KEEPING_SERVICES:
         days = audit.personal_data_retention_days.get(service)
-        if days is not None and days < audit.retention_days:
+        if days is not None and days < required:
             out.append(
                 f"audit.personalDataRetentionDays.{service} = {days} in prod is shorter than "
                 f"the record-keeping period (audit.retentionDays = {audit.retention_days}): "
                 f"{service} records kept for the regulator would lose whose they were first; "
-                f"allowed: {audit.retention_days}-{MAX_RETENTION_DAYS}"
+                f"allowed: {required}-{MAX_PERSONAL_DATA_DAYS}"
             )
     return out

@@ -102,6 +102,18 @@ def test_prod_record_keeping_services_keep_personal_data_as_long_as_the_records(
     assert "allowed: 2555-" in message
 
 
+def test_a_record_keeping_period_beyond_the_services_bound_asks_for_their_longest() -> None:
+    days = {"users": 30, "products": 30, "orders": 3650, "payments": 3650}
+    _load("prod", {"retentionDays": 5000, "personalDataRetentionDays": days})
+    message = _refused(
+        "prod",
+        {"retentionDays": 5000, "personalDataRetentionDays": {**days, "orders": 3649}},
+    )
+    assert "allowed: 3650-3650" in message
+    message = _refused("dev", {"personalDataRetentionDays": {**days, "users": 3651}})
+    assert "personalDataRetentionDays.users" in message
+
+
 def test_users_and_products_may_purge_sooner_in_prod() -> None:
     days = get_environment_settings("prod").audit.personal_data_retention_days
     _load("prod", {"personalDataRetentionDays": {**days, "users": 30, "products": 1}})

@@ -275,9 +275,12 @@ def test_with_service_urls_every_manifest_setting_is_set() -> pulumi.Output[None
             "SERVICEBUS_NOTIFICATIONS_TOPIC": "notifications-topic",
             "SERVICEBUS_ETL_QUEUE": "etl-queue",
             "SERVICEBUS_THIRDPARTY_QUEUE": "thirdparty-queue",
+            "SERVICEBUS_AUDIT_QUEUE": "audit-queue",
         },
         app_insights_connection_string="InstrumentationKey=x",
         staging_blob_account_url="https://stetl.blob.core.windows.net/",
+        audit_blob_account_url="https://staudit.blob.core.windows.net",
+        audit_container_name="audit-records",
         service_base_urls=urls,
     )
     assert (
@@ -300,6 +303,8 @@ def test_unknown_service_url_settings_are_refused() -> None:
             entity_settings={},
             app_insights_connection_string="x",
             staging_blob_account_url="https://stetl.blob.core.windows.net/",
+            audit_blob_account_url="https://staudit.blob.core.windows.net",
+            audit_container_name="audit-records",
             service_base_urls={"ORDER_API_BASE_URL": "https://x"},
         )
 

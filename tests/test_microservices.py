@@ -394,15 +394,26 @@ def test_settings_point_at_the_stacks_resources(any_stack: ProgramRun) -> None:
     orders = {k: v["value"] for k, v in _env_vars(apps["orders"]).items()}
     assert orders["SERVICEBUS_ORDERS_QUEUE"] == "orders-queue"
     assert orders["SERVICEBUS_EVENTS_TOPIC"] == "events-topic"
+    assert orders["SERVICEBUS_AUDIT_QUEUE"] == "audit-queue"
+
+
+def test_each_service_keeps_personal_data_as_long_as_its_settings_say(
+    run_with: Callable[..., ProgramRun],
+) -> None:
+    run = run_with("prod")
+    assert run.ok, (run.error, run.problems)
+    for service, app in _apps(run).items():
+        expected = {"users": "365", "products": "90", "orders": "2555", "payments": "2555"}
+        assert _env_vars(app)["PERSONAL_DATA_RETENTION_DAYS"]["value"] == expected[service]
 
 
 def test_the_workers_and_the_services_agree() -> None:
     products = SERVICES["products"].tunables
     # The ETL's batches must fit products-api's batch limit, or every load is refused (413).
     assert int(WORKER_TUNABLES["ETL_LOAD_BATCH_SIZE"]) <= int(products["PRODUCTS_LOAD_MAX_ITEMS"])
-    # users-api and products-api admit the workers by the caller id the workers send.
-    assert products["WORKERS_CALLER_ID"] == WORKER_TUNABLES["WORKERS_CALLER_ID"]
-    assert SERVICES["users"].tunables["WORKERS_CALLER_ID"] == WORKER_TUNABLES["WORKERS_CALLER_ID"]
+    # Every service admits the workers by the caller id the workers send.
+    for spec in SERVICES.values():
+        assert spec.tunables["WORKERS_CALLER_ID"] == WORKER_TUNABLES["WORKERS_CALLER_ID"]
 
 
 def test_a_published_entity_the_messaging_layer_lacks_is_refused() -> None:
@@ -415,6 +426,7 @@ def test_a_published_entity_the_messaging_layer_lacks_is_refused() -> None:
         servicebus_settings={"SERVICEBUS_EVENTS_TOPIC": "events-topic"},
         urls=dict.fromkeys(SERVICE_NAMES, "https://x"),
         gateway_subnet_cidr="10.0.0.0/24",
+        personal_data_retention_days=dict.fromkeys(SERVICE_NAMES, 1825),
     )
     with pytest.raises(ValueError, match=r"orders publishes to SERVICEBUS_ORDERS_QUEUE.*known"):
         service_settings(SERVICES["orders"], platform, client_id="c")

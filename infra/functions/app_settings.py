@@ -7,7 +7,9 @@ from collections.abc import Mapping
 import pulumi
 
 from infra.messaging.entities import (
+    AUDIT_QUEUE,
     ENTITIES,
+    ERASURE_SUBSCRIPTION,
     ETL_QUEUE,
     EVENTS_TOPIC,
     NOTIFICATIONS_SUBSCRIPTION,
@@ -96,6 +98,8 @@ WORKER_TUNABLES: dict[str, str] = {
     "ESMA_FILE_TYPES": "FULINS",
     "ESMA_TIMEOUT_SECONDS": "120",
     "ETL_SCHEDULE": "0 30 7 * * *",
+    # Personal-data retention: every service's purge, daily at 02:30 UTC, before the ETL.
+    "RETENTION_PURGE_SCHEDULE": "0 30 2 * * *",
     "ETL_STORE": "products-api",
     "ETL_BATCH_SIZE": "5000",
     "ETL_LOAD_BATCH_SIZE": "1000",
@@ -127,6 +131,11 @@ def _topic(name: str) -> TopicSpec:
     return next(e for e in ENTITIES if isinstance(e, TopicSpec) and e.name == name)
 
 
+def _subscription(topic: str, name: str) -> int:
+    """The MaxDeliveryCount of one subscription (the erasure one has its own)."""
+    return next(s.max_delivery_count for s in _topic(topic).subscriptions if s.name == name)
+
+
 def subscription_max_delivery_count() -> int:
     """The one MaxDeliveryCount of the workers' subscriptions (the workers take a single value)."""
     counts = {
@@ -152,6 +161,8 @@ def workers_app_settings(
     entity_settings: Mapping[str, pulumi.Input[str]],
     app_insights_connection_string: pulumi.Input[str],
     staging_blob_account_url: pulumi.Input[str],
+    audit_blob_account_url: pulumi.Input[str],
+    audit_container_name: pulumi.Input[str],
     service_base_urls: Mapping[str, pulumi.Input[str]],
 ) -> dict[str, pulumi.Input[str]]:
     """Identity-based host storage and Service Bus, telemetry with Entra ID, entity names."""
@@ -169,6 +180,7 @@ def workers_app_settings(
             "SERVICEBUS_NOTIFICATIONS_TOPIC",
             "SERVICEBUS_ETL_QUEUE",
             "SERVICEBUS_THIRDPARTY_QUEUE",
+            "SERVICEBUS_AUDIT_QUEUE",
         )
     }
     settings: dict[str, pulumi.Input[str]] = {
@@ -189,12 +201,18 @@ def workers_app_settings(
         "SERVICEBUS_EVENTS_SUBSCRIPTION": TOPIC_WORKER_SUBSCRIPTION,
         "SERVICEBUS_NOTIFY_SUBSCRIPTION": NOTIFICATIONS_SUBSCRIPTION,
         "SERVICEBUS_NOTIFIER_SUBSCRIPTION": NOTIFIER_SUBSCRIPTION,
+        "SERVICEBUS_ERASURE_SUBSCRIPTION": ERASURE_SUBSCRIPTION,
         # The workers dead-letter on the last delivery: they must know the entities' limits.
         "ORDERS_QUEUE_MAX_DELIVERY_COUNT": str(_queue(ORDERS_QUEUE).max_delivery_count),
         "ETL_QUEUE_MAX_DELIVERY_COUNT": str(_queue(ETL_QUEUE).max_delivery_count),
         "THIRDPARTY_QUEUE_MAX_DELIVERY_COUNT": str(_queue(THIRDPARTY_QUEUE).max_delivery_count),
+        "AUDIT_QUEUE_MAX_DELIVERY_COUNT": str(_queue(AUDIT_QUEUE).max_delivery_count),
+        "ERASURE_MAX_DELIVERY_COUNT": str(_subscription(EVENTS_TOPIC, ERASURE_SUBSCRIPTION)),
         # The ETL layer's staging account, reached with the workers' identity.
         "STAGING_BLOB_ACCOUNT_URL": staging_blob_account_url,
+        # The audit layer's WORM container, written with the same identity (its only writer).
+        "AUDIT_BLOB_ACCOUNT_URL": audit_blob_account_url,
+        "AUDIT_BLOB_CONTAINER": audit_container_name,
         "SUBSCRIPTION_MAX_DELIVERY_COUNT": str(subscription_max_delivery_count()),
         **WORKER_TUNABLES,
         **service_base_urls,

@@ -56,6 +56,9 @@ class FunctionsArgs:
     servicebus_settings: Mapping[str, pulumi.Input[str]]
     # The ETL layer's blob endpoint: where the ETL stages and archives FIRDS files.
     staging_blob_account_url: pulumi.Input[str]
+    # The audit layer's account URL and WORM container: where audit records are appended.
+    audit_blob_account_url: pulumi.Input[str]
+    audit_container_name: pulumi.Input[str]
     # *_API_BASE_URL of the microservices (internal Container Apps FQDNs, Microservices.urls);
     # empty only where Container Apps are off, and the workers then have nothing to call.
     service_base_urls: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -202,6 +205,8 @@ class Functions(pulumi.ComponentResource):
             entity_settings=args.servicebus_settings,
             app_insights_connection_string=args.app_insights_connection_string,
             staging_blob_account_url=args.staging_blob_account_url,
+            audit_blob_account_url=args.audit_blob_account_url,
+            audit_container_name=args.audit_container_name,
             service_base_urls=args.service_base_urls,
         )
         scale = env.functions

@@ -114,6 +114,7 @@ class Microservices(pulumi.ComponentResource):
             servicebus_settings=args.servicebus_settings,
             urls=self.urls,
             gateway_subnet_cidr=env.network.subnets[SubnetName.GATEWAY],
+            personal_data_retention_days=env.audit.personal_data_retention_days,
         )
         callers = ingress_callers(env)
         self.app_ids = {}

@@ -65,10 +65,13 @@ _OUTBOX_TUNABLES = {"OUTBOX_BATCH_SIZE": "100", "OUTBOX_POLL_INTERVAL_SECONDS": 
 SERVICES: dict[ServiceName, ServiceSpec] = {
     "users": ServiceSpec(
         "users",
+        # Audit records, and UserErased for the workers to carry an erasure to the others.
+        publishes=("SERVICEBUS_AUDIT_QUEUE", "SERVICEBUS_EVENTS_TOPIC"),
         authenticates_for_gateway=True,
         tunables={
             **_COMMON_TUNABLES,
-            # Only the workers may record notifications.
+            **_OUTBOX_TUNABLES,
+            # Only the workers may record notifications, finish erasures and purge.
             "WORKERS_CALLER_ID": WORKERS_CALLER_ID,
             # Behind Container Apps ingress the caller is the X-Forwarded-For entry ingress
             # appends: https://learn.microsoft.com/azure/container-apps/ingress-overview#http-headers
@@ -82,11 +85,13 @@ SERVICES: dict[ServiceName, ServiceSpec] = {
     ),
     "orders": ServiceSpec(
         "orders",
-        publishes=("SERVICEBUS_ORDERS_QUEUE", "SERVICEBUS_EVENTS_TOPIC"),
+        publishes=("SERVICEBUS_ORDERS_QUEUE", "SERVICEBUS_EVENTS_TOPIC", "SERVICEBUS_AUDIT_QUEUE"),
         calls=("products",),
         tunables={
             **_COMMON_TUNABLES,
             **_OUTBOX_TUNABLES,
+            # Only the workers may apply an erasure or purge.
+            "WORKERS_CALLER_ID": WORKERS_CALLER_ID,
             "ORDERS_MAX_NOTIONAL_PER_ORDER": "1000000",
             "ORDERS_MAX_OPEN_ORDERS_PER_USER": "50",
             "PRODUCTS_API_TIMEOUT_SECONDS": "2",
@@ -94,8 +99,10 @@ SERVICES: dict[ServiceName, ServiceSpec] = {
     ),
     "products": ServiceSpec(
         "products",
+        publishes=("SERVICEBUS_AUDIT_QUEUE",),
         tunables={
             **_COMMON_TUNABLES,
+            **_OUTBOX_TUNABLES,
             "PRODUCTS_CACHE_MAX_AGE_SECONDS": "300",
             # The workers' ETL loads in batches of ETL_LOAD_BATCH_SIZE: at most this many.
             "PRODUCTS_LOAD_MAX_ITEMS": "1000",
@@ -106,11 +113,13 @@ SERVICES: dict[ServiceName, ServiceSpec] = {
     ),
     "payments": ServiceSpec(
         "payments",
-        publishes=("SERVICEBUS_EVENTS_TOPIC",),
+        publishes=("SERVICEBUS_EVENTS_TOPIC", "SERVICEBUS_AUDIT_QUEUE"),
         calls=("orders",),
         tunables={
             **_COMMON_TUNABLES,
             **_OUTBOX_TUNABLES,
+            # Only the workers may apply an erasure or purge.
+            "WORKERS_CALLER_ID": WORKERS_CALLER_ID,
             "ORDERS_API_ATTEMPTS": "3",
             "ORDERS_API_TIMEOUT_SECONDS": "2",
         },
@@ -137,6 +146,8 @@ class PlatformInputs:
     urls: Mapping[ServiceName, pulumi.Input[str]]
     # The API Management subnet: the only callers of users-api's authenticate endpoint.
     gateway_subnet_cidr: str
+    # How long each service keeps personal data (config/audit.py, the retention purge).
+    personal_data_retention_days: Mapping[ServiceName, int]
 
 
 def service_settings(
@@ -151,6 +162,7 @@ def service_settings(
         # Entra token auth to the one database (infra/database grants each identity).
         "AZURE_SQL_SERVER": platform.sql_server_fqdn,
         "AZURE_SQL_DATABASE": platform.sql_database_name,
+        "PERSONAL_DATA_RETENTION_DAYS": str(platform.personal_data_retention_days[spec.name]),
     }
     if spec.publishes:
         settings["MESSAGING_MODE"] = "servicebus"

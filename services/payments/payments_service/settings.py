@@ -6,10 +6,10 @@ from functools import lru_cache
 
 from pydantic import Field
 
-from platform_common.settings import EventsPublisherSettings
+from platform_common.settings import RecordKeepingSettings
 
 
-class PaymentsSettings(EventsPublisherSettings):
+class PaymentsSettings(RecordKeepingSettings):
     """Settings read by the payments service (database, identity, outbox, orders-api)."""
 
     orders_api_base_url: str = Field(
@@ -27,18 +27,6 @@ class PaymentsSettings(EventsPublisherSettings):
         description=(
             "Caller id of the Functions workers; the only caller of the erasure and "
             "retention routes."
-        ),
-    )
-    # MiFID II Art. 16(6) and Art. 25(1) MiFIR: order and transaction records are kept at
-    # least five years (up to seven at the regulator's request), so no shorter retention.
-    # https://eur-lex.europa.eu/eli/dir/2014/65/oj (Art. 16(6))
-    personal_data_retention_days: int = Field(
-        1825,
-        ge=1825,
-        le=3650,
-        description=(
-            "Days finished settlements keep the user's id; the workers' daily purge "
-            "then pseudonymises it (at least 1825: MiFID II's five years)."
         ),
     )
     orders_api_attempts: int = Field(

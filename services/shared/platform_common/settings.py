@@ -137,3 +137,34 @@ class EventsPublisherSettings(MessagingSettings):
     """A publisher of domain events as well as audit records (users, orders, payments)."""
 
     servicebus_events_topic: str = Field("events-topic", description="Topic for domain events.")
+
+
+# MiFID II record keeping: Art. 16(6) MiFID II, Commission Delegated Regulation (EU)
+# 2017/565 Art. 72(1) and MiFIR Art. 25(1) keep order and transaction records at least five
+# years (up to seven at the regulator's request). https://eur-lex.europa.eu/eli/dir/2014/65/oj
+MIFID_RECORD_KEEPING_DAYS = 1825
+
+
+class RecordKeepingSettings(EventsPublisherSettings):
+    """A service whose records the law keeps (orders, settlements): in prod they keep whose
+    they are for the record-keeping period before the purge pseudonymises them."""
+
+    personal_data_retention_days: int = Field(
+        MIFID_RECORD_KEEPING_DAYS,
+        ge=1,
+        le=3650,
+        description=(
+            "Days finished records (orders, settlements) keep the user's id; the workers' "
+            "daily purge then pseudonymises it (in prod at least 1825: MiFID II's five years)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _record_keeping_in_prod(self) -> Self:
+        days = self.personal_data_retention_days
+        if self.environment == "prod" and days < MIFID_RECORD_KEEPING_DAYS:
+            raise ValueError(
+                f"PERSONAL_DATA_RETENTION_DAYS={days} in prod: MiFID II keeps order and "
+                f"transaction records five years; allowed: {MIFID_RECORD_KEEPING_DAYS}-3650"
+            )
+        return self

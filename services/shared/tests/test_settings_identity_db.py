@@ -41,3 +41,20 @@ def test_settings_read_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_parse_roles_drops_unknown_names() -> None:
     assert parse_roles(" Trader, admin ,root,") == frozenset({Role.TRADER, Role.ADMIN})
     assert parse_roles(None) == frozenset()
+
+
+def test_record_keeping_services_keep_user_ids_five_years_in_prod_only() -> None:
+    from platform_common.settings import RecordKeepingSettings
+
+    azure = {
+        "azure_sql_server": "sql.database.windows.net",
+        "azure_sql_database": "orders",
+        "azure_client_id": "00000000-0000-0000-0000-000000000000",
+        "applicationinsights_connection_string": "InstrumentationKey=x",
+        "servicebus_fully_qualified_namespace": "sb.servicebus.windows.net",
+    }
+    # dev's test data is nobody's record: a short retention exercises the purge there.
+    assert RecordKeepingSettings(environment="dev", personal_data_retention_days=7, **azure)
+    with pytest.raises(ValueError, match=r"PERSONAL_DATA_RETENTION_DAYS=1824 in prod.*1825-3650"):
+        RecordKeepingSettings(environment="prod", personal_data_retention_days=1824, **azure)
+    assert RecordKeepingSettings(environment="prod", **azure).personal_data_retention_days == 1825
