@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from starlette.concurrency import run_in_threadpool
 
+from platform_common.audit import track_transactions
 from platform_common.settings import ServiceSettings
 
 AZURE_SQL_DRIVER = "mssql+mssqlpython"
@@ -192,6 +193,8 @@ class EngineRegistry:
         with self._lock:
             if key not in self._engines:
                 engine = build_engine(settings)
+                # Audit records count once committed (platform_common.audit).
+                track_transactions(engine)
                 self._engines[key] = engine
                 self._factories[key] = sessionmaker(engine, expire_on_commit=False)
             return self._engines[key]
