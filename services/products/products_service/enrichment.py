@@ -56,8 +56,9 @@ def put_enrichment(
         stored = InstrumentEnrichment(isin=isin, **fields, version=1, updated_at=datetime.now(UTC))
         session.add(stored)
         first = EnrichmentOut.model_validate(stored).model_dump(mode="json")
-        audit_change(session, resource_id=isin, after=first, status_code=201)
         try:
+            # Its INSERT flushes the row: a concurrent delivery's is found here.
+            audit_change(session, resource_id=isin, after=first, status_code=201)
             session.commit()
         except IntegrityError:
             # A concurrent delivery stored it first: fall through to compare with that.

@@ -214,7 +214,7 @@ def route_action(route: Any) -> str | None:
     """The permission name a route declares (its Authorize or Public dependency)."""
     cached = getattr(route, "_audit_action", _ABSENT)
     if cached is not _ABSENT:
-        return cached  # type: ignore[no-any-return]
+        return cached if isinstance(cached, str) else None
     from platform_common.authz import Authorize, Public  # authz imports nothing from here
 
     action: str | None = None
@@ -440,8 +440,9 @@ def track_transactions(engine: Engine) -> None:
 class AuditMiddleware:
     """Pure ASGI: gives each request its audit context; writes the record the handler did not.
 
-    The record is written when the response starts (status known, body not yet sent), so
-    a client never sees the answer to a state-changing request before its record exists.
+    A change's record commits with the change, before any answer; the record of a request
+    that changed nothing (denied, rejected, failed, replayed) is written once the app is
+    done with the request, in its own transaction.
     """
 
     def __init__(self, app: ASGIApp, sink: Callable[[Any], AuditSink]) -> None:
@@ -454,25 +455,26 @@ class AuditMiddleware:
             return
         state = RequestAudit(scope, self.sink(scope["app"]))
         token = _request.set(state)
-        writes = scope["method"] in WRITE_METHODS
-        started = False
+        status = 500  # what the client gets when the app raises before answering
 
-        async def send_recorded(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start" and not started:
-                started = True
-                if writes:
-                    await _write_missing(state, message["status"])
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_recorded)
-        except Exception:
-            if writes and not started:
-                await _write_missing(state, 500)
-            raise
+            await self.app(scope, receive, send_status)
         finally:
-            _request.reset(token)
+            # After the app has finished, not when the response starts: the handler's session
+            # (closed on the dependency's exit, after the response) may still hold SQLite's
+            # write lock until then. Only requests that changed nothing get here without a
+            # committed record, so the client seeing their answer first loses no change's trace.
+            try:
+                if scope["method"] in WRITE_METHODS:
+                    await _write_missing(state, status)
+            finally:
+                _request.reset(token)
 
 
 def _routed_write(state: RequestAudit) -> bool:

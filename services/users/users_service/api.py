@@ -254,13 +254,14 @@ def record_notification(
         created_at=datetime.now(UTC),
     )
     session.add(notification)
-    audit_change(
-        session,
-        resource_id=notification.id,
-        after=NotificationOut.model_validate(notification).model_dump(mode="json"),
-        status_code=201,
-    )
     try:
+        # Its INSERT flushes the notification: a concurrent delivery's row is found here.
+        audit_change(
+            session,
+            resource_id=notification.id,
+            after=NotificationOut.model_validate(notification).model_dump(mode="json"),
+            status_code=201,
+        )
         session.commit()
     except IntegrityError:
         # Another delivery of the same message recorded it first.
@@ -384,7 +385,7 @@ def authenticate(
     verdict = passwords.verify(user.password_hash if user else None, body.password)
     # The user name is the e-mail: `details` masks it (personal_data); the password never
     # enters a record.
-    details = {"username": body.username}
+    details: dict[str, object] = {"username": body.username}
     if user is None or not verdict.matched:
         logger.info("authentication refused")
         audit_outcome(
@@ -399,7 +400,7 @@ def authenticate(
     details["active"] = user.active
     if verdict.rehash:
         # Parameters changed since this hash was made: store one with today's.
-        before = {"password_hash": user.password_hash}
+        before: dict[str, object] = {"password_hash": user.password_hash}
         user.password_hash = passwords.hash(body.password)
         details["rehashed"] = True
         _audit_sign_in(session, user, details, actor, before=before)
