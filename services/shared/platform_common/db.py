@@ -154,12 +154,18 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def build_engine(settings: ServiceSettings) -> Engine:
-    """Create the engine for `settings`; mssql_python is only imported on the Azure SQL path."""
+    """Create the engine for `settings`; mssql_python is only imported on the Azure SQL path.
+
+    `hide_parameters`: a statement's parameters are row values (e-mails, names, user ids);
+    SQLAlchemy then leaves them out of its exception texts and logs, which our problem
+    handlers log. https://docs.sqlalchemy.org/en/20/core/engines.html#sqlalchemy.create_engine.params.hide_parameters
+    """
     if settings.uses_azure_sql:
         # Recycling well inside a token's lifetime means a new login (and token) every 30 min.
         return create_engine(
             azure_sql_url(settings),
             connect_args=azure_sql_connect_args(),
+            hide_parameters=True,
             pool_pre_ping=True,
             pool_recycle=1800,
             pool_size=5,
@@ -167,11 +173,13 @@ def build_engine(settings: ServiceSettings) -> Engine:
         )
     url = settings.database_url
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         SQLiteWriteQueue(timeout=30).attach(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class EngineRegistry:
