@@ -479,10 +479,28 @@ class AuditMiddleware:
 
 def _routed_write(state: RequestAudit) -> bool:
     """A write route matched this request (not a 404/405 of the router, not a probe)."""
+    if state.route is None:
+        _match_route(state.scope)
     route = state.route
     if route is None:
         return False
     return state.scope["method"] in (getattr(route, "methods", None) or ())
+
+
+def _match_route(scope: Scope) -> None:
+    """The route a request answered before routing (a 413 by the body limit) would have had."""
+    from fastapi.routing import APIRoute, iter_route_contexts  # only on this rare path
+    from starlette.routing import Match
+
+    app = scope.get("app")
+    for context in iter_route_contexts(getattr(app, "routes", ())):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                scope["route"] = route
+                scope.setdefault("path_params", child.get("path_params", {}))
+                return
 
 
 async def _write_missing(state: RequestAudit, status: int) -> None:

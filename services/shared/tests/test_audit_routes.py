@@ -487,3 +487,23 @@ def test_every_read_action_has_a_read_case() -> None:
         "instruments.enrichment.read",
     }
     assert reads <= decided, sorted(reads - decided)
+
+
+def test_a_body_refused_before_routing_is_one_rejected_record(
+    worlds: Callable[[str], World],
+) -> None:
+    """The body limit answers 413 before the router runs: the record still names the route."""
+    world = worlds("orders")
+    outbox = Outbox(_database_url("orders", world))
+    too_big = b"{" + b" " * 2_000_000 + b"}"
+    response = world.client.post(
+        "/v1/orders/o-1/cancel",
+        content=too_big,
+        headers={**caller_headers(ME, "trader"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413, response.text
+    records = outbox.new_records()
+    outbox.close()
+    assert [
+        (r["action"], r["outcome"], r["status_code"], r["resource"]["id"]) for r in records
+    ] == [("orders.cancel", "rejected", 413, "o-1")]
