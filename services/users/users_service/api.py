@@ -303,9 +303,7 @@ def set_password(
     _refuse_email_as_password(user, body.password, "password")
     _audited_password_change(session, user, passwords_for(settings).hash(body.password))
     session.commit()
-    logger.info(
-        "password set", extra={"user_id": user.id, "caller_id": access.caller.caller_id}
-    )
+    logger.info("password set", extra={"user_id": user.id, "caller_id": access.caller.caller_id})
 
 
 @router.put(
