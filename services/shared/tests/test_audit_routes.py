@@ -239,13 +239,18 @@ def test_a_successful_write_leaves_one_success_record(
     assert "replay" not in (record["details"] or {})
 
 
-def _rejected_call(call: Call) -> Call:
-    """A body of the wrong shape (422), or, without a body, an id that does not exist (404)."""
+def _rejected_call(call: Call, key: str, app: FastAPI) -> tuple[Call, dict[str, Any] | None]:
+    """A body of the wrong shape (422); without a body, an id that does not exist (404);
+    with neither, a caller header holding control characters (400).
+
+    The headers are None where the prepared ones serve."""
     if call.json is not None:
-        return Call(call.method, call.url, 422, json=[{"not": "the expected object"}])
-    head, _, _tail = call.url.rpartition("/")
-    missing = head.rpartition("/")[0] + "/does-not-exist/" + call.url.rsplit("/", 1)[1]
-    return Call(call.method, missing, 404)
+        return Call(call.method, call.url, 422, json=[{"not": "the expected object"}]), None
+    param = _path_param(key, call.url, app)
+    if param is not None:
+        missing = call.url.replace(f"/{param}", "/does-not-exist", 1)
+        return Call(call.method, missing, 404), None
+    return Call(call.method, call.url, 400), {"X-Caller-Id": "tom\x1b[2J"}
 
 
 @pytest.mark.parametrize(("service", "key"), CASES)
@@ -254,7 +259,10 @@ def test_a_rejected_write_leaves_one_rejected_record(
 ) -> None:
     world = worlds(service)
     call, headers = _prepared(service, key, world)
-    bad = _rejected_call(call)
+    app = world.client.app
+    assert isinstance(app, FastAPI)
+    bad, bad_headers = _rejected_call(call, key, app)
+    headers = bad_headers if bad_headers is not None else headers
     outbox = Outbox(_database_url(service, world))
     before = outbox.snapshot()
     response = world.client.request(bad.method, bad.url, json=bad.json, headers=headers)
@@ -487,6 +495,25 @@ def test_every_read_action_has_a_read_case() -> None:
         "instruments.enrichment.read",
     }
     assert reads <= decided, sorted(reads - decided)
+
+
+def test_a_caller_header_with_control_characters_is_one_rejected_record(
+    worlds: Callable[[str], World],
+) -> None:
+    """The third way a write is rejected (routes with neither body nor path parameter):
+    a caller header holding control characters."""
+    world = worlds("orders")
+    order_id = world.order(ME)
+    outbox = Outbox(_database_url("orders", world))
+    response = world.client.post(
+        f"/v1/orders/{order_id}/cancel", headers={"X-Caller-Id": "tom\x1b[2J"}
+    )
+    assert response.status_code == 400, response.text
+    records = outbox.new_records()
+    outbox.close()
+    assert [(r["outcome"], r["status_code"], r["actor"]["id"]) for r in records] == [
+        ("rejected", 400, "anonymous")
+    ]
 
 
 def test_a_body_refused_before_routing_is_one_rejected_record(
