@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from platform_common.personal_data import install_personal_data_masking
 from workers_app.blueprints import (
     audit,
     etl,
@@ -15,6 +16,9 @@ from workers_app.blueprints import (
     thirdparty,
 )
 
+# The Python worker has set up its handler (to the Functions host, hence Application
+# Insights) before it indexes this module: every record the workers make is masked.
+install_personal_data_masking()
 app = func.FunctionApp()
 for blueprint in (
     orders.bp,

@@ -31,6 +31,7 @@ from platform_common.correlation import (
 )
 from platform_common.errors import ProblemError, install_problem_handlers
 from platform_common.identity import CALLER_ID_HEADER, CALLER_ROLES_HEADER
+from platform_common.personal_data import install_personal_data_masking
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,9 @@ def create_app(
     """The gateway app; tests pass settings, a transport to in-process backends, clocks."""
     settings = settings or get_settings()
     install_log_correlation()
+    # Its log lines (and uvicorn's, whose handlers exist by now) quote gateway paths such as
+    # /users/v1/users/<id>: masked like the services'.
+    install_personal_data_masking()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

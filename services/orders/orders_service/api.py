@@ -45,6 +45,7 @@ from orders_service.schemas import (
 )
 from orders_service.settings import OrdersSettings, get_settings
 from platform_common.app import dispatcher_for, resolve_settings
+from platform_common.audit import audit_change, audit_read
 from platform_common.authz import Access, authorize
 from platform_common.db import new_session, registry, release_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
@@ -106,15 +107,19 @@ def _publish(
     settings: OrdersSettings,
     order: Order,
     event_type: str,
+    *,
+    before: dict[str, object],
     extra: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
-    """Outbox rows join the order change's transaction; commands also go to the worker queue.
+    """Outbox rows (the events and the audit record) join the order change's transaction;
+    commands also go to the worker queue.
 
     Returns the order as published (before `extra`), which is also the response body.
     """
     session.flush()  # assigns the new version used in the deterministic message id
     order_body = _order_body(order)
-    payload = {**order_body, **jsonable_encoder(extra)} if extra else order_body
+    extra_json = jsonable_encoder(extra) if extra else None
+    payload = {**order_body, **extra_json} if extra_json else order_body
     _enqueue_event(
         settings,
         session,
@@ -123,6 +128,7 @@ def _publish(
         version=order.version,
         payload=payload,
     )
+    audit_change(session, resource_id=order.id, before=before, after=order_body, details=extra_json)
     return order_body
 
 
@@ -327,6 +333,8 @@ def _create_order(
         version=1,
         payload=response_body,
     )
+    # The audit record: one more INSERT in the same transaction, nothing else on this path.
+    audit_change(conn, resource_id=order_id, after=response_body, status_code=201)
     try:
         if idempotency_key is not None:
             conn.execute(
@@ -379,9 +387,29 @@ def list_orders(
     rows = session.scalars(
         stmt.order_by(Order.created_at.desc(), Order.id).limit(limit).offset(offset)
     )
-    return OrderPage(
+    page = OrderPage(
         items=[OrderOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )
+    # A role (not ownership) answered unless the list is limited to the caller's own orders.
+    if access.owner_filter is None and user_id != access.caller.caller_id:
+        filters = {"user_id": user_id, "status": order_status, "isin": isin}
+        audit_read(
+            session,
+            resource_id=None,
+            details={
+                "filter": {k: v for k, v in filters.items() if v is not None},
+                "limit": limit,
+                "offset": offset,
+                "returned": len(page.items),
+            },
+        )
+    return page
+
+
+def _audit_others(session: Session, access: Access, order: Order) -> None:
+    """Reading another trader's order (a role answered) leaves a record; one's own does not."""
+    if order.user_id != access.caller.caller_id:
+        audit_read(session, resource_id=order.id, details={"owner": {"user_id": order.user_id}})
 
 
 @router.get("/{order_id}", summary="Get an order")
@@ -391,7 +419,10 @@ def get_order(
     session: SessionDep,
     access: CanRead,
 ) -> OrderOut:
-    return OrderOut.model_validate(_load(session, order_id, access))
+    order = _load(session, order_id, access)
+    out = OrderOut.model_validate(order)
+    _audit_others(session, access, order)
+    return out
 
 
 @router.get("/{order_id}/fills", summary="List an order's executions (oldest first)")
@@ -400,7 +431,9 @@ def list_fills(*, order_id: OrderId, session: SessionDep, access: CanListFills) 
     rows = session.scalars(
         select(Fill).where(Fill.order_id == order.id).order_by(Fill.executed_at, Fill.id)
     )
-    return FillPage(order_id=order.id, items=[FillOut.model_validate(r) for r in rows])
+    page = FillPage(order_id=order.id, items=[FillOut.model_validate(r) for r in rows])
+    _audit_others(session, access, order)
+    return page
 
 
 @router.patch("/{order_id}", summary="Amend quantity and/or limit price")
@@ -433,10 +466,11 @@ def amend_order(
     instrument = check_instrument(catalog.get(order.isin), order.isin)
     check_price_rules(instrument, order_type, limit_price)
     check_risk(settings, instrument, quantity - order.filled_quantity, limit_price, None)
+    before = _order_body(order)
     order.quantity = quantity
     order.limit_price = limit_price
     order.updated_at = datetime.now(UTC)
-    _publish(session, settings, order, "OrderAmended")
+    _publish(session, settings, order, "OrderAmended", before=before)
     _commit(session)
     _dispatch_after_commit(background, request, settings)
     return OrderOut.model_validate(order)
@@ -452,10 +486,11 @@ def _transition(
     reason: str | None = None,
 ) -> None:
     ensure_transition(OrderStatus(order.status), target)
+    before = _order_body(order)
     order.status = target.value
     order.reject_reason = reason
     order.updated_at = datetime.now(UTC)
-    _publish(session, settings, order, event_type)
+    _publish(session, settings, order, event_type, before=before)
     _commit(session)
 
 
@@ -560,6 +595,7 @@ def fill_order(
     filled = order.filled_quantity + body.quantity
     target = OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED
     ensure_transition(OrderStatus(order.status), target)
+    before = _order_body(order)
     previous_value = (order.average_fill_price or Decimal(0)) * order.filled_quantity
     order.average_fill_price = ((previous_value + body.price * body.quantity) / filled).quantize(
         PRICE_QUANTUM
@@ -583,7 +619,7 @@ def fill_order(
     }
     order.status = target.value
     order.updated_at = datetime.now(UTC)
-    _publish(session, settings, order, "OrderFilled", extra)
+    _publish(session, settings, order, "OrderFilled", before=before, extra=extra)
     _commit(session)
     _dispatch_after_commit(background, request, settings)
     return OrderOut.model_validate(order)

@@ -43,12 +43,14 @@ def test_unpublished_events_are_kept_and_retried(orders: OrdersHarness) -> None:
     engine = create_engine(orders.settings.database_url)
     with engine.connect() as conn:
         rows = conn.execute(select(outbox.c.published_at, outbox.c.attempts)).all()
-    assert [(r.published_at, r.attempts) for r in rows] == [(None, 1), (None, 1)]
+    # orders-queue and events-topic, then the audit record (audit-queue)
+    assert [(r.published_at, r.attempts) for r in rows] == [(None, 1), (None, 1), (None, 1)]
 
     healthy = InMemoryBus()
     orders.app.state.buses.set(healthy)
-    assert dispatcher_for(orders.app, orders.settings).dispatch_pending() == 2
+    assert dispatcher_for(orders.app, orders.settings).dispatch_pending() == 3
     with engine.connect() as conn:
         assert all(r.published_at is not None for r in conn.execute(select(outbox.c.published_at)))
     engine.dispose()
     assert [m.subject for m in healthy.messages["orders-queue"]] == ["OrderCreated"]
+    assert [m.subject for m in healthy.messages["audit-queue"]] == ["AuditRecord"]

@@ -28,6 +28,7 @@ from payments_service.schemas import (
 from payments_service.settings import PaymentsSettings, get_settings
 from payments_service.verification import verify
 from platform_common.app import dispatcher_for
+from platform_common.audit import audit_change, audit_read
 from platform_common.authz import Access, authorize
 from platform_common.db import open_session
 from platform_common.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem, ProblemError
@@ -127,6 +128,8 @@ def create_settlement(
     )
     session.add(item)
     _publish(session, settings, item, "SettlementInstructed")
+    after = jsonable_encoder(SettlementOut.model_validate(item))
+    audit_change(session, resource_id=item.id, after=after, status_code=201)
     try:
         session.commit()
     except IntegrityError:
@@ -164,12 +167,26 @@ def list_settlements(
     rows = session.scalars(
         stmt.order_by(Settlement.created_at.desc(), Settlement.id).limit(limit).offset(offset)
     )
-    return SettlementPage(
+    page = SettlementPage(
         items=[SettlementOut.model_validate(r) for r in rows],
         total=total,
         limit=limit,
         offset=offset,
     )
+    # A role (not ownership) answered: the page may hold other traders' settlements.
+    if access.owner_filter is None:
+        filters = {"order_id": order_id, "status": settlement_status}
+        audit_read(
+            session,
+            resource_id=None,
+            details={
+                "filter": {k: v for k, v in filters.items() if v is not None},
+                "limit": limit,
+                "offset": offset,
+                "returned": len(page.items),
+            },
+        )
+    return page
 
 
 def _load(session: Session, settlement_id: str, access: Access) -> Settlement:
@@ -187,7 +204,11 @@ def get_settlement(
     session: SessionDep,
     access: CanRead,
 ) -> SettlementOut:
-    return SettlementOut.model_validate(_load(session, settlement_id, access))
+    item = _load(session, settlement_id, access)
+    out = SettlementOut.model_validate(item)
+    if item.user_id != access.caller.caller_id:  # a role answered, not ownership
+        audit_read(session, resource_id=item.id, details={"owner": {"user_id": item.user_id}})
+    return out
 
 
 def _move(
@@ -209,10 +230,13 @@ def _move(
             "Illegal settlement transition",
             f"A {current.value} settlement cannot become {target.value}.",
         )
+    before = jsonable_encoder(SettlementOut.model_validate(item))
     item.status = target.value
     item.failure_reason = reason
     item.updated_at = datetime.now(UTC)
     _publish(session, settings, item, f"Settlement{target.value.capitalize()}")
+    after = jsonable_encoder(SettlementOut.model_validate(item))
+    audit_change(session, resource_id=item.id, before=before, after=after)
     try:
         session.commit()
     except StaleDataError as exc:

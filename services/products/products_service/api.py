@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from platform_common.audit import audit_change
 from platform_common.authz import Access, authorize, public
 from platform_common.db import open_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
@@ -160,8 +161,10 @@ def create_instrument(
         **body.model_dump(mode="python"), version=1, updated_at=datetime.now(UTC)
     )
     session.add(instrument)
+    out = to_out(instrument)
+    audit_change(session, resource_id=out.isin, after=out.model_dump(mode="json"), status_code=201)
     session.commit()
-    return to_out(instrument)
+    return out
 
 
 @router.put("/{isin}", summary="Replace an instrument's fields (admin)")
@@ -171,12 +174,15 @@ def update_instrument(
     instrument = session.get(Instrument, isin)
     if instrument is None:
         raise ProblemError(404, "Instrument not found", f"No instrument with ISIN {isin}.")
+    before = to_out(instrument).model_dump(mode="json")
     for key, value in body.model_dump(mode="python").items():
         setattr(instrument, key, value)
     instrument.version += 1
     instrument.updated_at = datetime.now(UTC)
+    out = to_out(instrument)
+    audit_change(session, resource_id=isin, before=before, after=out.model_dump(mode="json"))
     session.commit()
-    return to_out(instrument)
+    return out
 
 
 _LOAD_ITEM = TypeAdapter(InstrumentLoad)
@@ -254,7 +260,8 @@ def load_instruments(
             for row in session.scalars(select(Instrument).where(Instrument.isin.in_(chunk)))
         )
     now = datetime.now(UTC)
-    created = updated = 0
+    created_isins: list[str] = []
+    updated_isins: list[str] = []
     for isin, load in valid.items():
         fields = load.model_dump(include=set(_LOADED_FIELDS))
         row = stored.get(isin)
@@ -270,13 +277,34 @@ def load_instruments(
                     updated_at=now,
                 )
             )
-            created += 1
+            created_isins.append(isin)
         elif any(getattr(row, name) != value for name, value in fields.items()):
             for name, value in fields.items():
                 setattr(row, name, value)
             row.version += 1
             row.updated_at = now
-            updated += 1
+            updated_isins.append(isin)
+    created, updated = len(created_isins), len(updated_isins)
+    result = BatchResult(
+        received=len(body.items),
+        created=created,
+        updated=updated,
+        unchanged=len(valid) - created - updated,
+        rejected=sorted(rejects, key=lambda r: r.index),
+    )
+    if created or updated:
+        # One record for the batch: its counts and which ISINs it wrote (reference data, not
+        # personal); a batch that changes nothing is recorded by the middleware as a replay.
+        audit_change(
+            session,
+            resource_id=None,
+            details={
+                **result.model_dump(mode="json", exclude={"rejected"}),
+                "rejected": len(result.rejected),
+                "created_isins": created_isins,
+                "updated_isins": updated_isins,
+            },
+        )
     try:
         session.commit()
     except IntegrityError as exc:
@@ -288,10 +316,4 @@ def load_instruments(
             "Another batch created some of these instruments at the same time; nothing was "
             "written. Re-send the batch: loads are idempotent.",
         ) from exc
-    return BatchResult(
-        received=len(body.items),
-        created=created,
-        updated=updated,
-        unchanged=len(valid) - created - updated,
-        rejected=sorted(rejects, key=lambda r: r.index),
-    )
+    return result

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from platform_common.audit import audit_change
 from platform_common.authz import Access, authorize
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from products_service.api import IsinPath, SessionDep
@@ -54,7 +55,10 @@ def put_enrichment(
     if stored is None:
         stored = InstrumentEnrichment(isin=isin, **fields, version=1, updated_at=datetime.now(UTC))
         session.add(stored)
+        first = EnrichmentOut.model_validate(stored).model_dump(mode="json")
         try:
+            # Its INSERT flushes the row: a concurrent delivery's is found here.
+            audit_change(session, resource_id=isin, after=first, status_code=201)
             session.commit()
         except IntegrityError:
             # A concurrent delivery stored it first: fall through to compare with that.
@@ -67,9 +71,12 @@ def put_enrichment(
             out = EnrichmentOut.model_validate(stored)
             return JSONResponse(out.model_dump(mode="json"), status_code=201)
     if any(getattr(stored, key) != value for key, value in fields.items()):
+        before = EnrichmentOut.model_validate(stored).model_dump(mode="json")
         for key, value in fields.items():
             setattr(stored, key, value)
         stored.version += 1
         stored.updated_at = datetime.now(UTC)
+        after = EnrichmentOut.model_validate(stored).model_dump(mode="json")
+        audit_change(session, resource_id=isin, before=before, after=after)
         session.commit()
     return EnrichmentOut.model_validate(stored)

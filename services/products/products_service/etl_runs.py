@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from platform_common.audit import audit_change
 from platform_common.authz import Access, authorize
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
 from products_service.api import SessionDep, SettingsDep
@@ -107,6 +108,14 @@ def record_run(
         session.add_all(
             EtlRunReject(run_id=body.id, seq=seq, **reject.model_dump())
             for seq, reject in enumerate(body.rejects)
+        )
+        recorded = EtlRunOut.model_validate(run).model_dump(mode="json")
+        audit_change(
+            session,
+            resource_id=body.id,
+            after=recorded,
+            details={"rejects": len(body.rejects)},
+            status_code=201,
         )
         try:
             session.commit()

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Table
 from starlette.concurrency import run_in_threadpool
 
+from platform_common.audit import AuditMiddleware, AuditSink, audit_service_name
 from platform_common.body_limit import BodySizeLimitMiddleware
 from platform_common.correlation import CorrelationIdMiddleware
 from platform_common.db import EngineRegistry, database_is_ready
@@ -276,6 +277,10 @@ def create_service_app(
         BodySizeLimitMiddleware,
         limit=lambda: resolve_settings(app, get_settings).max_request_body_bytes,
     )
+    if outbox is not None:
+        # Outside the body limit (a 413 is audited too), inside the correlation id (records
+        # carry it).
+        app.add_middleware(AuditMiddleware, sink=_audit_sink(service, get_settings))
     # Added last, so outermost: even a 413 or an unhandled error's 500 carries the id.
     app.add_middleware(CorrelationIdMiddleware)
     app.include_router(
@@ -285,6 +290,27 @@ def create_service_app(
         app.include_router(router)
     _install_openapi(app)
     return app
+
+
+def _audit_sink(
+    service: str, get_settings: Callable[[], ServiceSettings]
+) -> Callable[[Any], AuditSink]:
+    """Where the app's audit records go: its outbox, addressed to the audit queue."""
+    name = audit_service_name(service)
+
+    def sink(app: FastAPI) -> AuditSink:
+        settings = resolve_settings(app, get_settings)
+        assert isinstance(settings, MessagingSettings)
+        config: OutboxConfig = app.state.outbox_config
+        engines: EngineRegistry = app.state.engines
+        return AuditSink(
+            service=name,
+            outbox=config.table,
+            destination=settings.servicebus_audit_queue,
+            session_factory=lambda: engines.session_factory(settings),
+        )
+
+    return sink
 
 
 async def _outbox_loop(app: FastAPI, settings: MessagingSettings) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from starlette.concurrency import run_in_threadpool
 
+from platform_common.audit import track_transactions
 from platform_common.settings import ServiceSettings
 
 AZURE_SQL_DRIVER = "mssql+mssqlpython"
@@ -153,12 +154,18 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def build_engine(settings: ServiceSettings) -> Engine:
-    """Create the engine for `settings`; mssql_python is only imported on the Azure SQL path."""
+    """Create the engine for `settings`; mssql_python is only imported on the Azure SQL path.
+
+    `hide_parameters`: a statement's parameters are row values (e-mails, names, user ids);
+    SQLAlchemy then leaves them out of its exception texts and logs, which our problem
+    handlers log. https://docs.sqlalchemy.org/en/20/core/engines.html#sqlalchemy.create_engine.params.hide_parameters
+    """
     if settings.uses_azure_sql:
         # Recycling well inside a token's lifetime means a new login (and token) every 30 min.
         return create_engine(
             azure_sql_url(settings),
             connect_args=azure_sql_connect_args(),
+            hide_parameters=True,
             pool_pre_ping=True,
             pool_recycle=1800,
             pool_size=5,
@@ -166,11 +173,13 @@ def build_engine(settings: ServiceSettings) -> Engine:
         )
     url = settings.database_url
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         SQLiteWriteQueue(timeout=30).attach(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class EngineRegistry:
@@ -192,6 +201,8 @@ class EngineRegistry:
         with self._lock:
             if key not in self._engines:
                 engine = build_engine(settings)
+                # Audit records count once committed (platform_common.audit).
+                track_transactions(engine)
                 self._engines[key] = engine
                 self._factories[key] = sessionmaker(engine, expire_on_commit=False)
             return self._engines[key]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote, unquote
 
 MASK = "***"
 
@@ -53,6 +54,15 @@ PERSONAL_FIELDS: Mapping[str, PersonalKind] = {
 
 # Deliberately loose: anything shaped like an address is masked, even if it is not one.
 _EMAIL = re.compile(r"(?P<local>[A-Za-z0-9._%+\-]+)@(?P<domain>[A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
+# URL paths that carry a user id: `/v1/users/<id>...` (the gateway's `/users/v1/users/<id>`
+# too; the `v1` after the gateway's prefix and route templates such as `{user_id}` are not
+# ids). Access logs, HTTP client logs and exception texts quote such paths.
+_USER_PATH = re.compile(r"(?P<prefix>/users/)(?!v\d+(?:[/?#\s\"']|$))(?P<id>[^/?#\s\"'{}]+)")
+# Query parameters named like a personal field (`?user_id=...`, `&email=...`).
+_PERSONAL_QUERY = re.compile(r"(?P<prefix>[?&](?P<name>[A-Za-z_]+)=)(?P<value>[^&#\s\"']*)")
+# SQL Server quotes the clashing key in error 2601/2627: "The duplicate key value is (...)."
+# https://learn.microsoft.com/sql/relational-databases/errors-events/database-engine-events-and-errors-2000-to-2999
+_DUPLICATE_KEY = re.compile(r"(?P<prefix>duplicate key value is \()(?P<value>[^)]*)(?=\))")
 
 
 def mask_email(value: str) -> str:
@@ -70,13 +80,36 @@ def mask_name(value: str) -> str:
 
 
 def mask_identifier(value: str) -> str:
-    """`u-alice-1234` -> `u-a***`: enough to tell ids apart in a log, not to read one."""
+    """`u-alice-1234` -> `u-a***`: enough to tell ids apart in a log, not to read one.
+
+    A mask is left as it is (a record masked at creation passes a handler's filter too).
+    """
+    if value in (MASK, f"{value[:3]}{MASK}") and len(value) in (3, 6):
+        return value
     return f"{value[:3]}{MASK}" if len(value) > 6 else MASK
 
 
 def mask_text(text: str) -> str:
-    """Free text with every e-mail-shaped token masked (log messages, exception texts)."""
-    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+    """Free text (log messages, exception texts, URLs) with its personal values masked:
+    e-mail-shaped tokens, user ids in `/users/<id>` paths, personal query parameters and
+    the key values a database quotes in a duplicate-key error."""
+    if not text:
+        return text
+    masked = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+    if "/users/" in masked:
+        masked = _USER_PATH.sub(lambda m: m["prefix"] + mask_identifier(unquote(m["id"])), masked)
+    if "=" in masked:
+        masked = _PERSONAL_QUERY.sub(_mask_query, masked)
+    if "duplicate key" in masked:
+        masked = _DUPLICATE_KEY.sub(lambda m: m["prefix"] + MASK, masked)
+    return masked
+
+
+def _mask_query(match: re.Match[str]) -> str:
+    name = match["name"]
+    if not is_personal(name) or not match["value"]:
+        return match.group(0)
+    return match["prefix"] + quote(str(mask_value(name, unquote(match["value"]))), safe="*@")
 
 
 def mask_whole(_value: str) -> str:
@@ -165,8 +198,67 @@ class PersonalDataFilter(logging.Filter):
 
 
 def install_personal_data_masking(logger: logging.Logger | None = None) -> None:
-    """Add the filter to every handler of `logger` (the root by default); idempotent."""
+    """Mask every record of the process; idempotent.
+
+    Two layers, because log lines come from more places than the root's handlers: a record
+    factory masks each record's message and exception text as it is made, whatever logger
+    and handler it then reaches (uvicorn's access log has its own handler and does not
+    propagate; httpx quotes request URLs; the Functions host adds its own handler), and
+    the filter on every handler of `logger` (the root by default) also masks the `extra`
+    attributes, which are set on a record after the factory has made it.
+    """
+    _install_masking_record_factory()
     target = logger or logging.getLogger()
     for handler in target.handlers:
         if not any(isinstance(f, PersonalDataFilter) for f in handler.filters):
             handler.addFilter(PersonalDataFilter())
+
+
+def _install_masking_record_factory() -> None:
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_personal_data", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _mask_message(record)
+        if record.exc_info and not record.exc_text:
+            # What formatters print for the exception: made once here, masked.
+            record.exc_text = mask_text(_EXCEPTION_FORMATTER.formatException(record.exc_info))
+        return record
+
+    factory.masks_personal_data = True  # type: ignore[attr-defined]
+    # Keep whatever the previous factory added (the correlation id), in front of it.
+    factory.adds_correlation_id = getattr(  # type: ignore[attr-defined]
+        previous, "adds_correlation_id", False
+    )
+    logging.setLogRecordFactory(factory)
+
+
+_EXCEPTION_FORMATTER = logging.Formatter()
+
+
+def _mask_message(record: logging.LogRecord) -> None:
+    """Mask the record's message, keeping its arguments where a formatter reads them.
+
+    uvicorn's access formatter unpacks `record.args` (client, method, path, version,
+    status), so arguments are masked one by one when that yields the same masked message;
+    otherwise (a personal value split between format and argument) the merged, masked
+    message replaces both.
+    """
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # arguments that do not fit the format
+        message = f"{record.msg} {record.args!r}"
+    masked = mask_text(message)
+    if masked == message:
+        return
+    if isinstance(record.args, tuple) and isinstance(record.msg, str):
+        masked_args = tuple(mask_text(a) if isinstance(a, str) else a for a in record.args)
+        try:
+            if mask_text(record.msg) % masked_args == masked:
+                record.msg, record.args = mask_text(record.msg), masked_args
+                return
+        except (TypeError, ValueError):
+            pass
+    record.msg, record.args = masked, None

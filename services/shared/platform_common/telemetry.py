@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from platform_common.correlation import install_log_correlation
 from platform_common.personal_data import MASKED_ATTR, install_personal_data_masking, mask_text
 from platform_common.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import SpanProcessor
 
 _HANDLER_NAME = "platform-json"
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {
@@ -40,11 +44,51 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Span attributes that hold a request's URL (old and stable HTTP semantic conventions):
+# `/v1/users/<id>` and `?user_id=` would reach Application Insights' request and dependency
+# tables as they are.
+URL_ATTRIBUTES = ("http.url", "http.target", "url.full", "url.path", "url.query")
+
+
+def personal_data_span_processor() -> SpanProcessor:
+    """A span processor masking URLs and span names of every finished span before export.
+
+    At `on_end`: the ASGI instrumentation sets `http.target` only as the request finishes,
+    after any `on_start`. The ended span is read-only through the SDK's public API, so the
+    masked values replace its attribute mapping, as Microsoft's own span-enriching example
+    does (`span._attributes[...] = ...`); Azure Monitor's distro runs the processors passed
+    to it before its exporter. https://learn.microsoft.com/azure/azure-monitor/app/opentelemetry-add-modify
+    https://learn.microsoft.com/azure/azure-monitor/app/opentelemetry-filter
+    """
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class PersonalDataSpanProcessor(SpanProcessor):
+        def on_end(self, span: Any) -> None:
+            attributes = dict(span.attributes or {})
+            changed = False
+            for key in URL_ATTRIBUTES:
+                value = attributes.get(key)
+                if isinstance(value, str) and (masked := mask_text(value)) != value:
+                    attributes[key] = masked
+                    changed = True
+            if changed:
+                span._attributes = attributes  # the SDK private field (see the docstring)
+            if (name := mask_text(span.name)) != span.name:
+                span._name = name
+
+    return PersonalDataSpanProcessor()
+
+
 def configure_telemetry(settings: ServiceSettings, service: str) -> None:
     """Idempotent: safe when several apps are created in one process (tests)."""
     install_log_correlation()
     root = logging.getLogger()
     root.setLevel(settings.log_level)
+    # At DEBUG SQLAlchemy logs every result row: tuples of personal values with no field
+    # names to mask them by. Statements (INFO) stay, their parameters hidden (db.py).
+    sql_log = logging.getLogger("sqlalchemy.engine")
+    if sql_log.getEffectiveLevel() < logging.INFO:
+        sql_log.setLevel(logging.INFO)
     if settings.applicationinsights_connection_string:
         from azure.identity import ManagedIdentityCredential
         from azure.monitor.opentelemetry import configure_azure_monitor
@@ -63,11 +107,14 @@ def configure_telemetry(settings: ServiceSettings, service: str) -> None:
             connection_string=settings.applicationinsights_connection_string,
             credential=credential,
             resource=Resource.create({SERVICE_NAME: service}),
+            span_processors=[personal_data_span_processor()],
         )
     elif not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
         handler = logging.StreamHandler()
         handler.set_name(_HANDLER_NAME)
         handler.setFormatter(JsonFormatter(service))
         root.addHandler(handler)
-    # After the handlers exist: Azure Monitor's exporter and the JSON handler both mask.
+    # After the handlers exist: Azure Monitor's exporter and the JSON handler both mask;
+    # the record factory it installs also masks records bound for uvicorn's own handlers
+    # (the access log quotes `/v1/users/<id>`), which exist before the app is created.
     install_personal_data_masking(root)

@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from platform_common.app import INTERNAL_OPERATION
+from platform_common.audit import audit_change, audit_outcome, audit_read
 from platform_common.authz import Access, authorize, public
 from platform_common.db import open_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
-from platform_common.identity import Role
+from platform_common.identity import Caller, Role
 from users_service.client_address import require_gateway
 from users_service.models import Notification, User
 from users_service.passwords import passwords_for
@@ -113,8 +114,10 @@ def create_user(body: UserCreate, session: SessionDep, _access: CanCreate) -> Us
         updated_at=now,
     )
     session.add(user)
+    out = to_out(user)
+    audit_change(session, resource_id=user.id, after=out.model_dump(mode="json"), status_code=201)
     session.commit()
-    return to_out(user)
+    return out
 
 
 @router.get("/users", summary="List accounts (admin, risk_manager)")
@@ -132,7 +135,14 @@ def list_users(
         stmt = stmt.where(("," + User.roles + ",").like(f"%,{role.value},%"))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(User.id).limit(limit).offset(offset))
-    return UserPage(items=[to_out(u) for u in rows], total=total, limit=limit, offset=offset)
+    page = UserPage(items=[to_out(u) for u in rows], total=total, limit=limit, offset=offset)
+    # Only admins and risk managers list accounts: every list reads other people's data.
+    audit_read(
+        session,
+        resource_id=None,
+        details={"role": role, "limit": limit, "offset": offset, "returned": len(page.items)},
+    )
+    return page
 
 
 @router.get("/users/{user_id}", summary="Get an account (admin, risk_manager, or the user)")
@@ -141,7 +151,10 @@ def get_user(*, user_id: UserIdPath, session: SessionDep, access: CanRead) -> Us
     user = session.get(User, user_id) if access.covers(user_id) else None
     if user is None:
         raise ProblemError(404, "User not found", f"No user {user_id}.")
-    return to_out(user)
+    out = to_out(user)
+    if user_id != access.caller.caller_id:  # answered by a role, not by ownership
+        audit_read(session, resource_id=user_id)
+    return out
 
 
 @router.put("/users/{user_id}/roles", summary="Replace roles / activation (admin)")
@@ -151,11 +164,14 @@ def set_roles(
     user = session.get(User, user_id)
     if user is None:
         raise ProblemError(404, "User not found", f"No user {user_id}.")
+    before = to_out(user).model_dump(mode="json")
     user.roles = ",".join(r.value for r in body.roles)
     user.active = body.active
     user.updated_at = datetime.now(UTC)
+    out = to_out(user)
+    audit_change(session, resource_id=user.id, before=before, after=out.model_dump(mode="json"))
     session.commit()
-    return to_out(user)
+    return out
 
 
 @router.get("/me/notifications", summary="The caller's notifications, newest first")
@@ -239,6 +255,13 @@ def record_notification(
     )
     session.add(notification)
     try:
+        # Its INSERT flushes the notification: a concurrent delivery's row is found here.
+        audit_change(
+            session,
+            resource_id=notification.id,
+            after=NotificationOut.model_validate(notification).model_dump(mode="json"),
+            status_code=201,
+        )
         session.commit()
     except IntegrityError:
         # Another delivery of the same message recorded it first.
@@ -278,10 +301,9 @@ def set_password(
     if user is None:
         raise ProblemError(404, "User not found", f"No user {user_id}.")
     _refuse_email_as_password(user, body.password, "password")
-    user.password_hash = passwords_for(settings).hash(body.password)
-    user.updated_at = datetime.now(UTC)
+    _audited_password_change(session, user, passwords_for(settings).hash(body.password))
     session.commit()
-    logger.info("password set", extra={"user_id": user.id, "by": access.caller.caller_id})
+    logger.info("password set", extra={"user_id": user.id, "caller_id": access.caller.caller_id})
 
 
 @router.put(
@@ -301,10 +323,32 @@ def change_my_password(
             403, "Current password is wrong", "current_password does not match this account."
         )
     _refuse_email_as_password(user, body.new_password, "new_password")
-    user.password_hash = passwords.hash(body.new_password)
-    user.updated_at = datetime.now(UTC)
+    _audited_password_change(session, user, passwords.hash(body.new_password))
     session.commit()
     logger.info("password changed", extra={"user_id": user.id})
+
+
+def _audited_password_change(session: Session, user: User, new_hash: str) -> None:
+    """Store the new hash; the record says the hash changed (masked whole), never to what."""
+    before = {"password_hash": user.password_hash, "updated_at": user.updated_at}
+    user.password_hash = new_hash
+    user.updated_at = datetime.now(UTC)
+    after = {"password_hash": user.password_hash, "updated_at": user.updated_at}
+    audit_change(session, resource_id=user.id, before=before, after=after, status_code=204)
+
+
+def _audit_sign_in(
+    session: Session,
+    user: User,
+    details: dict[str, object],
+    actor: Caller,
+    before: dict[str, object] | None = None,
+) -> None:
+    """A sign-in's record; after a rehash, with the (masked) hash change."""
+    after = {"password_hash": user.password_hash} if before is not None else None
+    audit_change(
+        session, resource_id=user.id, before=before, after=after, details=details, actor=actor
+    )
 
 
 def _invalid_credentials() -> ProblemError:
@@ -339,14 +383,32 @@ def authenticate(
     user = session.scalar(select(User).where(User.email_key == email_key(body.username)))
     passwords = passwords_for(settings)
     verdict = passwords.verify(user.password_hash if user else None, body.password)
+    # The user name is the e-mail: `details` masks it (personal_data); the password never
+    # enters a record.
+    details: dict[str, object] = {"username": body.username}
     if user is None or not verdict.matched:
         logger.info("authentication refused")
+        audit_outcome(
+            session,
+            outcome="denied",
+            status_code=401,
+            resource_id=user.id if user else None,
+            details={**details, "reason": "unknown user" if user is None else "wrong password"},
+        )
         raise _invalid_credentials()
+    actor = Caller(user.id, frozenset(Role(r) for r in user.roles.split(",") if r))
+    details["active"] = user.active
     if verdict.rehash:
         # Parameters changed since this hash was made: store one with today's.
+        before: dict[str, object] = {"password_hash": user.password_hash}
         user.password_hash = passwords.hash(body.password)
+        details["rehashed"] = True
+        _audit_sign_in(session, user, details, actor, before=before)
         session.commit()
         logger.info("password rehashed", extra={"user_id": user.id})
+    else:
+        _audit_sign_in(session, user, details, actor)
+        session.commit()
     return AuthenticateVerdict(
         user_id=user.id,
         username=user.email,

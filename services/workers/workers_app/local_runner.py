@@ -25,6 +25,7 @@ import azure.functions as func
 from azure.functions.servicebus import ServiceBusMessage
 
 from platform_common.local_bus import LocalFileBus, LockLostError, ReceivedMessage
+from platform_common.personal_data import install_personal_data_masking
 from workers_app.audit_store import ship_audit_record
 from workers_app.etl_day import handle_file_request
 from workers_app.events_worker import fan_out_notification, handle_event
@@ -217,6 +218,7 @@ def serve(
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    install_personal_data_masking()  # the record factory and the basicConfig handler's filter
     settings = WorkersSettings()
     if settings.messaging_mode != "local-file" or not settings.local_bus_path:
         raise SystemExit(
