@@ -28,13 +28,14 @@ from orders_service.models import (
 from orders_service.permissions import PERMISSIONS
 from orders_service.schemas import OrderStatus
 from orders_service.settings import OrdersSettings
-from platform_common.audit import AuditEntry, record_audit
+from platform_common.audit import audit_change
 from platform_common.authz import Access, authorize
 from platform_common.erasure import (
     ErasureOut,
     ErasureRequest,
     PurgeOut,
     PurgeRequest,
+    audit_replay,
     conflicting_erasure,
     erase_rows,
     pseudonymise_finished,
@@ -59,12 +60,6 @@ _FILLS = cast(Table, Fill.__table__)
 _LOCKS = cast(Table, TraderLock.__table__)
 _IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
 FINISHED = sorted(s.value for s in OrderStatus if s not in OPEN)
-
-
-def _audit(session: Session, settings: OrdersSettings, entry: AuditEntry) -> None:
-    record_audit(
-        session, outbox, entry, service=SERVICE, destination=settings.servicebus_audit_queue
-    )
 
 
 def _apply(
@@ -94,11 +89,7 @@ def _apply(
         requested_by=access.caller.caller_id,
         counts=counts,
     )
-    _audit(
-        session,
-        settings,
-        AuditEntry.by(access.caller, "erasures.apply", "user", body.pseudonym, details=counts),
-    )
+    audit_change(session, resource_id=body.pseudonym, resource_type="user", details=counts)
     return done
 
 
@@ -115,6 +106,7 @@ def apply_erasure(
     require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
     done = conflicting_erasure(session, erasures, body)
     if done is not None:
+        audit_replay(session, body.pseudonym)
         return done
     try:
         done = _apply(session, settings, body, access)
@@ -125,6 +117,7 @@ def apply_erasure(
         raced = conflicting_erasure(session, erasures, body)
         if raced is None:
             raise
+        audit_replay(session, body.pseudonym)
         return raced
     _dispatch_after_commit(background, request, settings)
     return done
@@ -162,10 +155,6 @@ def purge(
         "trader_locks": rowcount(locks),
         "outbox": purge_published_outbox(session, outbox, cutoff),
     }
-    _audit(
-        session,
-        settings,
-        AuditEntry.by(access.caller, "retention.purge", "personal_data", None, details=counts),
-    )
+    audit_change(session, resource_id=None, resource_type="personal_data", details=counts)
     session.commit()
     return PurgeOut(retention_days=days, cutoff=cutoff, counts=counts)

@@ -20,13 +20,14 @@ from payments_service.permissions import PERMISSIONS
 from payments_service.schemas import SettlementStatus
 from payments_service.settings import PaymentsSettings
 from platform_common.app import dispatcher_for
-from platform_common.audit import AuditEntry, record_audit
+from platform_common.audit import audit_change
 from platform_common.authz import Access, authorize
 from platform_common.erasure import (
     ErasureOut,
     ErasureRequest,
     PurgeOut,
     PurgeRequest,
+    audit_replay,
     conflicting_erasure,
     erase_rows,
     pseudonymise_finished,
@@ -49,12 +50,6 @@ _SETTLEMENTS = cast(Table, Settlement.__table__)
 FINISHED = sorted(s.value for s in SettlementStatus if s is not SettlementStatus.PENDING)
 
 
-def _audit(session: Session, settings: PaymentsSettings, entry: AuditEntry) -> None:
-    record_audit(
-        session, outbox, entry, service=SERVICE, destination=settings.servicebus_audit_queue
-    )
-
-
 def _apply(
     session: Session, settings: PaymentsSettings, body: ErasureRequest, access: Access
 ) -> ErasureOut:
@@ -69,11 +64,7 @@ def _apply(
         requested_by=access.caller.caller_id,
         counts=counts,
     )
-    _audit(
-        session,
-        settings,
-        AuditEntry.by(access.caller, "erasures.apply", "user", body.pseudonym, details=counts),
-    )
+    audit_change(session, resource_id=body.pseudonym, resource_type="user", details=counts)
     return done
 
 
@@ -90,6 +81,7 @@ def apply_erasure(
     require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
     done = conflicting_erasure(session, erasures, body)
     if done is not None:
+        audit_replay(session, body.pseudonym)
         return done
     try:
         done = _apply(session, settings, body, access)
@@ -100,6 +92,7 @@ def apply_erasure(
         raced = conflicting_erasure(session, erasures, body)
         if raced is None:
             raise
+        audit_replay(session, body.pseudonym)
         return raced
     background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
     return done
@@ -130,10 +123,6 @@ def purge(
         ),
         "outbox": purge_published_outbox(session, outbox, cutoff),
     }
-    _audit(
-        session,
-        settings,
-        AuditEntry.by(access.caller, "retention.purge", "personal_data", None, details=counts),
-    )
+    audit_change(session, resource_id=None, resource_type="personal_data", details=counts)
     session.commit()
     return PurgeOut(retention_days=days, cutoff=cutoff, counts=counts)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from platform_common.audit import AuditEntry, record_audit
+from platform_common.audit import audit_change
 from platform_common.authz import Access, authorize
 from platform_common.erasure import (
     PurgeOut,
@@ -40,12 +40,6 @@ def purge(
     days = settings.personal_data_retention_days
     cutoff = purge_cutoff(body, settings.environment, days)
     counts = {"outbox": purge_published_outbox(session, outbox, cutoff)}
-    record_audit(
-        session,
-        outbox,
-        AuditEntry.by(access.caller, "retention.purge", "personal_data", None, details=counts),
-        service="products",
-        destination=settings.servicebus_audit_queue,
-    )
+    audit_change(session, resource_id=None, resource_type="personal_data", details=counts)
     session.commit()
     return PurgeOut(retention_days=days, cutoff=cutoff, counts=counts)

@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from platform_common.audit import AUDIT_SUBJECT, audit_change
 from platform_common.errors import ProblemError
 from platform_common.text import NoControlCharacters
 from platform_common.types import UtcTimestamp
@@ -311,7 +312,7 @@ def outbox_rows_naming(db: Db, outbox: Table, user_id: str) -> list[Any]:
     # Bodies are json.dumps output (ASCII), so the id appears as its JSON string literal.
     needle = "%" + _like_escape(json.dumps(user_id)) + "%"
     rows = db.execute(
-        select(outbox.c.id, outbox.c.body, outbox.c.published_at).where(
+        select(outbox.c.id, outbox.c.subject, outbox.c.body, outbox.c.published_at).where(
             outbox.c.body.like(needle, escape="\\")
         )
     ).all()
@@ -326,15 +327,26 @@ def outbox_rows_naming(db: Db, outbox: Table, user_id: str) -> list[Any]:
     return found
 
 
+def audit_replay(session: Session, pseudonym: str) -> None:
+    """A repeated erasure request changes nothing but is audited, under the pseudonym: the
+    record must not bring back the id the erasure removed (the request's path or body names
+    it, and the middleware's own record would)."""
+    audit_change(session, resource_id=pseudonym, resource_type="user", details={"replay": True})
+    session.commit()
+
+
 def scrub_outbox(
     db: Db, outbox: Table, user_id: str, pseudonym: str, *, delete_all: bool = False
 ) -> dict[str, int]:
     """Published rows naming the user are deleted (they were delivered); unpublished ones are
     rewritten with the pseudonym, so what is still to be sent names nobody. `delete_all`
-    deletes unpublished ones too (users-api, once the workers have the UserErased event)."""
+    deletes unpublished events too (users-api, once the workers have the UserErased event),
+    but never an unpublished audit record: it is rewritten, so every change keeps its record
+    on its way to the audit store."""
     deleted = rewritten = 0
     for row in outbox_rows_naming(db, outbox, user_id):
-        if row.published_at is not None or delete_all:
+        unsent_record = row.published_at is None and row.subject == AUDIT_SUBJECT
+        if row.published_at is not None or (delete_all and not unsent_record):
             db.execute(delete(outbox).where(outbox.c.id == row.id))
             deleted += 1
         else:

@@ -66,11 +66,16 @@ _DUPLICATE_KEY = re.compile(r"(?P<prefix>duplicate key value is \()(?P<value>[^)
 
 
 def mask_email(value: str) -> str:
-    """`john.doe@company.com` -> `joh***@company.com`; a value without `@` is masked whole."""
+    """`john.doe@company.com` -> `joh***@company.com`; a value without `@` is masked whole.
+
+    At most three characters and never more than half the local part: `tom@x.com` shows
+    `t***`, not all of `tom`.
+    """
     local, at, domain = value.rpartition("@")
     if not at or not local:
         return MASK
-    return f"{local[:3]}{MASK}@{domain}"
+    shown = min(3, max(1, len(local) // 2))
+    return f"{local[:shown]}{MASK}@{domain}"
 
 
 def mask_name(value: str) -> str:

@@ -55,6 +55,13 @@ WRITE_ROUTES: dict[tuple[str, str], Expect] = {
     ("users", "POST /internal/v1/authenticate"): Expect(
         "credentials.authenticate", "user", "body:user_id"
     ),
+    # An erasure's record names the account by its pseudonym: the original id is what the
+    # erasure removes.
+    ("users", "POST /v1/users/{user_id}/erasure"): Expect("users.erase", "user", "body:pseudonym"),
+    ("users", "POST /internal/v1/erasures"): Expect("erasures.apply", "user", "body:pseudonym"),
+    ("users", "POST /internal/v1/retention/purge"): Expect(
+        "retention.purge", "personal_data", "none"
+    ),
     # orders
     ("orders", "POST /v1/orders"): Expect("orders.create", "order", "body:id"),
     ("orders", "PATCH /v1/orders/{order_id}"): Expect("orders.amend", "order", "path"),
@@ -62,6 +69,10 @@ WRITE_ROUTES: dict[tuple[str, str], Expect] = {
     ("orders", "POST /v1/orders/{order_id}/accept"): Expect("orders.accept", "order", "path"),
     ("orders", "POST /v1/orders/{order_id}/reject"): Expect("orders.reject", "order", "path"),
     ("orders", "POST /v1/orders/{order_id}/fills"): Expect("orders.fill", "order", "path"),
+    ("orders", "POST /internal/v1/erasures"): Expect("erasures.apply", "user", "body:pseudonym"),
+    ("orders", "POST /internal/v1/retention/purge"): Expect(
+        "retention.purge", "personal_data", "none"
+    ),
     # products
     ("products", "POST /v1/instruments"): Expect("instruments.create", "instrument", "body:isin"),
     ("products", "PUT /v1/instruments/{isin}"): Expect("instruments.update", "instrument", "path"),
@@ -72,6 +83,9 @@ WRITE_ROUTES: dict[tuple[str, str], Expect] = {
         "instruments.enrichment.write", "instrument", "path"
     ),
     ("products", "POST /internal/v1/etl-runs"): Expect("etl_runs.record", "etl_run", "body:id"),
+    ("products", "POST /internal/v1/retention/purge"): Expect(
+        "retention.purge", "personal_data", "none"
+    ),
     # payments
     ("payments", "POST /v1/settlements"): Expect("settlements.create", "settlement", "body:id"),
     ("payments", "POST /v1/settlements/{settlement_id}/settle"): Expect(
@@ -79,6 +93,10 @@ WRITE_ROUTES: dict[tuple[str, str], Expect] = {
     ),
     ("payments", "POST /v1/settlements/{settlement_id}/fail"): Expect(
         "settlements.fail", "settlement", "path"
+    ),
+    ("payments", "POST /internal/v1/erasures"): Expect("erasures.apply", "user", "body:pseudonym"),
+    ("payments", "POST /internal/v1/retention/purge"): Expect(
+        "retention.purge", "personal_data", "none"
     ),
 }
 
@@ -305,7 +323,7 @@ def test_a_denied_write_leaves_one_denied_record(
     assert (record["outcome"], record["status_code"]) == ("denied", status)
     assert (record["action"], record["actor"]["id"]) == (expect.action, actor)
     if rule.public:
-        assert record["details"]["username"] == "me***@example.com"
+        assert record["details"]["username"] == "m***@example.com"
         assert call.json["password"] not in json.dumps(record)
 
 
@@ -439,6 +457,7 @@ READS = [
     Read("payments", "settlements.read", ("admin",), THEM, True),
     Read("users", "users.list", ("admin",), THEM, True),
     Read("users", "users.read", ("risk_manager",), THEM, True),
+    Read("users", "users.erasure.read", ("admin",), THEM, True),
     # own data, or not personal: nothing
     Read("orders", "orders.list", ("trader",), ME, False),
     Read("orders", "orders.read", ("trader",), ME, False),

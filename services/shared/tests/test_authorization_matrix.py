@@ -218,6 +218,13 @@ class World:
         user, pseudonym = self.cache[("erased", "shared")].split("|")
         return {"user_id": user, "pseudonym": pseudonym}
 
+    def newly_erased_user(self) -> dict[str, str]:
+        """A user erased by an admin just now, whose erasure the workers have not finished."""
+        user = self.fresh_user()
+        done = self.client.post(f"/v1/users/{user}/erasure", headers=ADMIN)
+        assert done.status_code == 200, done.text
+        return {"user_id": user, "pseudonym": done.json()["pseudonym"]}
+
     def erasure_request(self) -> dict[str, str]:
         """What the workers send orders and payments: a user they never saw is fine."""
         return {"user_id": f"gone{self.unique()}", "pseudonym": new_pseudonym()}
@@ -424,10 +431,11 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
             ("none",),
             lambda w, _o: Call("GET", f"/v1/users/{w.erased_user()['user_id']}/erasure", 200),
         ),
-        # Finishing an erasure is repeatable: a repeat answers the same.
+        # Finishing an erasure is repeatable (a repeat answers the same); each call finishes
+        # a new one, so it changes something and leaves its record.
         "erasures.apply": (
             ("none",),
-            lambda w, _o: Call("POST", "/internal/v1/erasures", 200, w.erased_user()),
+            lambda w, _o: Call("POST", "/internal/v1/erasures", 200, w.newly_erased_user()),
         ),
         "retention.purge": (
             ("none",),

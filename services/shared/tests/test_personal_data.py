@@ -32,6 +32,8 @@ def test_seed_004_example_email_mask() -> None:
     ("masker", "value", "masked"),
     [
         (mask_email, "no-at-sign", MASK),
+        (mask_email, "tom@example.com", "t***@example.com"),  # never the whole local part
+        (mask_email, "anna@example.com", "an***@example.com"),
         (mask_email, "@company.com", MASK),
         (mask_name, "John Doe", "J*** D***"),
         (mask_name, "   ", MASK),
@@ -60,7 +62,7 @@ def test_mask_mapping_masks_at_any_depth_and_emails_in_free_text() -> None:
     }
     assert mask_mapping(data) == {
         "user_id": "u-a***",
-        "nested": [{"email": "ali***@example.com", "isin": "DE0001102580"}],
+        "nested": [{"email": "al***@example.com", "isin": "DE0001102580"}],
         "reason": "duplicate of bob***@example.org",
     }
     assert mask_text("no address here") == "no address here"
@@ -92,10 +94,10 @@ def test_no_personal_value_reaches_a_json_log_line() -> None:
     for value in ("alice@example.com", "u-alice-1234", "Alice Liddell"):
         assert value not in text
     lines = [json.loads(line) for line in text.splitlines()]
-    assert lines[0]["message"] == "signed in ali***@example.com"
+    assert lines[0]["message"] == "signed in al***@example.com"
     assert lines[0]["user_id"] == "u-a***"
     assert lines[1]["details"] == {"display_name": "A*** L***"}
-    assert "ali***@example.com" in lines[2]["exc_info"]
+    assert "al***@example.com" in lines[2]["exc_info"]
     assert "personal_data_masked" not in lines[0]
 
 

@@ -54,7 +54,11 @@ def test_record_keeping_services_keep_user_ids_five_years_in_prod_only() -> None
         "servicebus_fully_qualified_namespace": "sb.servicebus.windows.net",
     }
     # dev's test data is nobody's record: a short retention exercises the purge there.
-    assert RecordKeepingSettings(environment="dev", personal_data_retention_days=7, **azure)
+    dev = {**azure, "environment": "dev", "personal_data_retention_days": 7}
+    assert RecordKeepingSettings.model_validate(dev).personal_data_retention_days == 7
     with pytest.raises(ValueError, match=r"PERSONAL_DATA_RETENTION_DAYS=1824 in prod.*1825-3650"):
-        RecordKeepingSettings(environment="prod", personal_data_retention_days=1824, **azure)
-    assert RecordKeepingSettings(environment="prod", **azure).personal_data_retention_days == 1825
+        RecordKeepingSettings.model_validate(
+            {**dev, "environment": "prod", "personal_data_retention_days": 1824}
+        )
+    prod = RecordKeepingSettings.model_validate({**azure, "environment": "prod"})
+    assert prod.personal_data_retention_days == 1825

@@ -51,6 +51,17 @@ def _outbox(settings: UsersSettings) -> list[dict[str, object]]:
     return rows
 
 
+def _changes(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The outbox without its audit records: what a change (not its record) writes."""
+    return [r for r in rows if r["subject"] != "AuditRecord"]
+
+
+def _records_after(rows: list[dict[str, object]], now: list[dict[str, object]]) -> list[Any]:
+    """Audit records written since `rows` was read."""
+    seen = {r["id"] for r in rows}
+    return [json.loads(str(r["body"])) for r in now if r["id"] not in seen]
+
+
 def _count(settings: UsersSettings, table: str) -> int:
     engine = sa.create_engine(settings.database_url)
     with engine.connect() as conn:
@@ -73,7 +84,7 @@ def test_erasure_pseudonymises_the_account_in_one_go(
     assert body["requested_by"] == "ada"
     assert body["counts"]["notifications"] == 2
     # No personal value of Tom is left in any column of any table.
-    assert rows_holding(users_settings.database_url, TOM["id"], "Tom", "tom.tester") == [
+    assert rows_holding(users_settings.database_url, TOM["id"], "Tom Tester", "Tom.Tester") == [
         ("outbox", "body", _user_erased_body(users_settings))
     ]
     account = users_client.get(f"/v1/users/{pseudonym}", headers=ADMIN).json()
@@ -141,7 +152,13 @@ def test_a_repeat_answers_the_same_and_changes_nothing(
 
     assert again.status_code == by_pseudonym.status_code == 200
     assert again.json() == by_pseudonym.json() == first.json()
-    assert _outbox(users_settings) == rows
+    now = _outbox(users_settings)
+    assert _changes(now) == _changes(rows)
+    # Each repeat is audited, under the pseudonym only.
+    replays = _records_after(rows, now)
+    assert [(r["action"], r["details"]) for r in replays] == [("users.erase", {"replay": True})] * 2
+    assert {r["resource"]["id"] for r in replays} == {first.json()["pseudonym"]}
+    assert TOM["id"] not in json.dumps(replays)
     assert _count(users_settings, "users") == 1
     shown = users_client.get(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN)
     assert shown.status_code == 200
@@ -195,11 +212,15 @@ def test_the_workers_finish_the_erasure_once_the_event_is_delivered(
     first = users_client.post(f"/v1/users/{TOM['id']}/erasure", headers=ADMIN).json()
     assert "completed_at" not in first
     assert first["pseudonym"] == pseudonym
-    assert rows_holding(users_settings.database_url, TOM["id"], "Tom", "tom.tester") == []
+    assert rows_holding(users_settings.database_url, TOM["id"], "Tom Tester", "Tom.Tester") == []
     rows = _outbox(users_settings)
     again = users_client.post("/internal/v1/erasures", json=body, headers=WORKERS)
     assert again.json() == done.json()
-    assert _outbox(users_settings) == rows
+    now = _outbox(users_settings)
+    assert _changes(now) == _changes(rows)
+    (replay,) = _records_after(rows, now)
+    assert (replay["action"], replay["details"]["replay"]) == ("erasures.apply", True)
+    assert TOM["id"] not in json.dumps(replay)
 
 
 def test_the_purge_deletes_what_is_past_retention(
@@ -229,8 +250,13 @@ def test_the_purge_deletes_what_is_past_retention(
     assert purged.json()["counts"] == {"notifications": 1, "outbox": published}
     assert purged.json()["retention_days"] == 365
     assert _count(users_settings, "notifications") == 1  # the new one stays
-    # Only the purge's own audit record is left in the outbox.
-    assert [r["subject"] for r in _outbox(users_settings)] == ["AuditRecord"]
+    # Only audit records written since the rows were delivered are left: the refused
+    # purge's and the purge's own.
+    left = [json.loads(str(r["body"])) for r in _outbox(users_settings)]
+    assert [(r["action"], r["outcome"]) for r in left] == [
+        ("retention.purge", "denied"),
+        ("retention.purge", "success"),
+    ]
 
 
 def test_the_purge_clock_is_only_for_local(users_client: TestClient) -> None:

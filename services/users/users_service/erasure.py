@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from platform_common.app import dispatcher_for
-from platform_common.audit import AuditEntry, record_audit
+from platform_common.audit import audit_change, audit_read
 from platform_common.authz import Access, authorize
 from platform_common.erasure import (
     ErasureOut,
@@ -27,6 +27,7 @@ from platform_common.erasure import (
     ErasureStatus,
     PurgeOut,
     PurgeRequest,
+    audit_replay,
     find_erasure,
     mark_completed,
     new_pseudonym,
@@ -57,12 +58,6 @@ CanErase = Annotated[Access, Depends(authorize(PERMISSIONS, "users.erase"))]
 CanReadErasure = Annotated[Access, Depends(authorize(PERMISSIONS, "users.erasure.read"))]
 CanApply = Annotated[Access, Depends(authorize(PERMISSIONS, "erasures.apply"))]
 CanPurge = Annotated[Access, Depends(authorize(PERMISSIONS, "retention.purge"))]
-
-
-def _audit(session: Session, settings: UsersSettings, entry: AuditEntry) -> None:
-    record_audit(
-        session, outbox, entry, service=SERVICE, destination=settings.servicebus_audit_queue
-    )
 
 
 def _erase(session: Session, settings: UsersSettings, user: User, access: Access) -> ErasureOut:
@@ -105,12 +100,14 @@ def _erase(session: Session, settings: UsersSettings, user: User, access: Access
         DomainEvent(USER_ERASED, pseudonym, 1, {"user_id": original, "pseudonym": pseudonym}),
         [settings.servicebus_events_topic],
     )
-    _audit(
-        session,
-        settings,
-        AuditEntry.by(access.caller, "users.erase", "user", pseudonym, details=counts),
-    )
+    audit_change(session, resource_id=pseudonym, resource_type="user", details=counts)
     return done
+
+
+def _replayed(session: Session, answer: ErasureOut) -> ErasureOut:
+    """A repeated request is audited too, under the pseudonym (platform_common.erasure)."""
+    audit_replay(session, answer.pseudonym)
+    return answer
 
 
 @router.post(
@@ -130,10 +127,10 @@ def erase_user(
     settings: SettingsDep,
     access: CanErase,
 ) -> ErasureOut:
-    # Asked again by the original id or by the pseudonym: the same answer, nothing written.
+    # Asked again by the original id or by the pseudonym: the same answer, nothing changed.
     recorded = find_erasure(session, erasures, user_id=user_id, pseudonym=user_id)
     if recorded is not None:
-        return recorded.answer()
+        return _replayed(session, recorded.answer())
     if user_id == access.caller.caller_id:
         raise ProblemError(
             409,
@@ -146,7 +143,7 @@ def erase_user(
         # A concurrent request may have erased it since the first look.
         raced = find_erasure(session, erasures, user_id=user_id, pseudonym=None)
         if raced is not None:
-            return raced.answer()
+            return _replayed(session, raced.answer())
         raise ProblemError(404, "User not found", f"No user {user_id}.")
     try:
         done = _erase(session, settings, user, access)
@@ -157,7 +154,7 @@ def erase_user(
         raced = find_erasure(session, erasures, user_id=user_id, pseudonym=None)
         if raced is None:
             raise
-        return raced.answer()
+        return _replayed(session, raced.answer())
     background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
     return done
 
@@ -173,6 +170,9 @@ def get_erasure(
     done = find_erasure(session, erasures, user_id=user_id, pseudonym=user_id)
     if done is None:
         raise ProblemError(404, "Erasure not found", f"No erasure of user {user_id}.")
+    # An admin reading about another person: audited, under the pseudonym.
+    by = "pseudonym" if user_id == done.pseudonym else "user_id"
+    audit_read(session, resource_id=done.pseudonym, resource_type="user", details={"by": by})
     return done
 
 
@@ -192,15 +192,12 @@ def apply_erasure(
             "UserErased events it published are finished here.",
         )
     if done.completed_at is not None:
+        audit_replay(session, done.pseudonym)
         return done
     # The workers hold the event, so its row (unpublished or not) has done its work.
     deleted = scrub_outbox(session, outbox, body.user_id, body.pseudonym, delete_all=True)
     completed_at = mark_completed(session, erasures, body.pseudonym)
-    _audit(
-        session,
-        settings,
-        AuditEntry.by(access.caller, "erasures.complete", "user", body.pseudonym, details=deleted),
-    )
+    audit_change(session, resource_id=body.pseudonym, resource_type="user", details=deleted)
     session.commit()
     return done.model_copy(update={"completed_at": completed_at})
 
@@ -221,10 +218,6 @@ def purge(
         ),
         "outbox": purge_published_outbox(session, outbox, cutoff),
     }
-    _audit(
-        session,
-        settings,
-        AuditEntry.by(access.caller, "retention.purge", "personal_data", None, details=counts),
-    )
+    audit_change(session, resource_id=None, resource_type="personal_data", details=counts)
     session.commit()
     return PurgeOut(retention_days=days, cutoff=cutoff, counts=counts)

@@ -186,14 +186,19 @@ def test_azurite_serves_blob_storage_on_loopback(running: Platform) -> None:
 SERVICES = ("users", "products", "orders", "payments")
 
 
-def _unpublished(running: Platform) -> int:
+def _unpublished_events(running: Platform) -> int:
+    """Events still in an outbox (audit records aside: every admin read of the poll below
+    writes one, so they are never all out)."""
     total = 0
     for service in SERVICES:
         engine = sa.create_engine(running.database_url(service))
         with engine.connect() as conn:
             total += int(
                 conn.execute(
-                    sa.text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                    sa.text(
+                        "SELECT count(*) FROM outbox "
+                        "WHERE published_at IS NULL AND subject != 'AuditRecord'"
+                    )
                 ).scalar_one()
             )
         engine.dispose()
@@ -283,7 +288,7 @@ def test_an_erased_trader_is_gone_from_every_database_and_a_rerun_changes_nothin
                 f"/users/v1/users/{user_id}/erasure", auth=ADMIN
             ).json()
             done = record["completed_at"] is not None
-            return record if done and _unpublished(running) == 0 else None
+            return record if done and _unpublished_events(running) == 0 else None
 
         eventually(finished, "the workers to propagate the erasure")
         assert http.get(order_url, auth=ADMIN).json()["user_id"] == pseudonym
@@ -293,13 +298,20 @@ def test_an_erased_trader_is_gone_from_every_database_and_a_rerun_changes_nothin
             url = running.database_url(service)
             assert rows_holding(url, user_id, email, name) == [], service
 
-        # The same request again: the same answer, and not one row anywhere changes.
-        before = {service: database_rows(running.database_url(service)) for service in SERVICES}
+        # The same request again: the same answer, and not one row anywhere changes (but for
+        # the audit record of the repeat).
+        before = {
+            service: database_rows(running.database_url(service), audit=False)
+            for service in SERVICES
+        }
         again = http.post(f"/users/v1/users/{user_id}/erasure", auth=ADMIN)
         assert again.status_code == 200
         assert again.json() == erased.json()
         time.sleep(2.5)  # an outbox pass (2 s) would have published anything written
-        after = {service: database_rows(running.database_url(service)) for service in SERVICES}
+        after = {
+            service: database_rows(running.database_url(service), audit=False)
+            for service in SERVICES
+        }
         assert after == before
 
 
@@ -436,10 +448,6 @@ def test_an_audit_record_on_audit_queue_lands_in_azurite_and_is_found(running: P
     assert [item["id"] for item in found] == [entry.id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the services' routes emit audit records with h-audit (issue 18); remove at merge",
-)
 def test_a_write_through_the_gateway_produces_its_audit_record(running: Platform) -> None:
     with httpx.Client(base_url=running.gateway_url, headers=KEY, timeout=10) as http:
         created = http.post(
