@@ -411,9 +411,12 @@ def test_the_workers_and_the_services_agree() -> None:
     products = SERVICES["products"].tunables
     # The ETL's batches must fit products-api's batch limit, or every load is refused (413).
     assert int(WORKER_TUNABLES["ETL_LOAD_BATCH_SIZE"]) <= int(products["PRODUCTS_LOAD_MAX_ITEMS"])
-    # Every service admits the workers by the caller id the workers send.
+    # Every service admits the workers by the caller id the workers send, one users-api
+    # refuses as an account id (services/users/users_service/schemas.py, WORKLOAD_ID_PREFIX):
+    # no one can sign in through the gateway as the workers.
     for spec in SERVICES.values():
         assert spec.tunables["WORKERS_CALLER_ID"] == WORKER_TUNABLES["WORKERS_CALLER_ID"]
+    assert WORKER_TUNABLES["WORKERS_CALLER_ID"].startswith("svc-")
 
 
 def test_a_published_entity_the_messaging_layer_lacks_is_refused() -> None:

@@ -204,6 +204,16 @@ def _upstream_target(request: Request, base: str) -> str:
     return base + rest + (f"?{query}" if query else "")
 
 
+# API Management publishes each service's OpenAPI document without these routes
+# (infra/gateway/openapi.py, INTERNAL_PREFIXES), so it has no operation for them: 404.
+UNPUBLISHED_PREFIXES = ("internal", "health")
+
+
+def _unpublished(rest: str) -> bool:
+    first = rest.lstrip("/").split("/", 1)[0]
+    return first in UNPUBLISHED_PREFIXES
+
+
 async def _forward(request: Request, service: str, verdict: Verdict) -> Response:
     app: FastAPI = request.app
     settings: GatewaySettings = app.state.settings
@@ -284,13 +294,21 @@ def create_app(
 
     @app.api_route("/{service}/{rest:path}", methods=METHODS, include_in_schema=False)
     async def proxy(request: Request, service: str, rest: str) -> Response:
-        del rest  # the raw path is forwarded as sent (percent-encoding kept)
+        # `rest` (decoded) only decides what is published; the raw path is forwarded as sent
+        # (percent-encoding kept).
         if service not in settings.backends():
             raise ProblemError(
                 404,
                 "Not found",
                 f"No API at /{service}; the APIs are: "
                 + ", ".join(f"/{name}" for name in settings.backends()),
+            )
+        if _unpublished(rest):
+            raise ProblemError(
+                404,
+                "Not found",
+                f"/{service}/{rest.lstrip('/')} is not published: internal and health routes "
+                "are reached only inside the platform.",
             )
         key = _subscription_key(request, request.app.state.keys)
         wait = limiter.admit(key)

@@ -205,6 +205,30 @@ def test_percent_encoding_and_bodies_reach_the_backend_as_sent(
     assert platform.echo.received[0]["path"] == "/v1/orders"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/orders/internal/v1/erasures",
+        "/users/internal/v1/authenticate",
+        "/products//internal/v1/retention/purge",
+        "/payments/%69nternal/v1/erasures",  # decoded before the check
+        "/orders/health/ready",
+        "/users/internal",
+    ],
+)
+def test_internal_and_health_routes_are_not_published(
+    platform: Platform, gateway_for: Callable[..., TestClient], path: str
+) -> None:
+    # As API Management, which imports the OpenAPI documents without them: valid credentials
+    # reach no internal route from outside, whatever the account's roles.
+    gateway = gateway_for()
+    answer = gateway.post(path, headers=TOM_HEADERS, json={})
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "not published" in answer.json()["detail"]
+    assert platform.echo.received == []
+
+
 def test_head_keeps_the_backends_length(gateway_for: Callable[..., TestClient]) -> None:
     gateway = gateway_for()
     got = gateway.get("/orders/v1/orders", headers=TOM_HEADERS)

@@ -45,7 +45,7 @@ from orders_service.schemas import (
 )
 from orders_service.settings import OrdersSettings, get_settings
 from platform_common.app import dispatcher_for, resolve_settings
-from platform_common.audit import audit_change, audit_read
+from platform_common.audit import audit_change, audit_read, confirm_commit
 from platform_common.authz import Access, authorize
 from platform_common.db import new_session, registry, release_session
 from platform_common.errors import PROBLEM_RESPONSES, ProblemError
@@ -349,6 +349,7 @@ def _create_order(
                 },
             )
         conn.commit()
+        confirm_commit()  # the change and its audit record are in
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer as it did.
         conn.rollback()

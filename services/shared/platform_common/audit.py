@@ -25,9 +25,11 @@ Conventions (every route follows them; new routes too):
   the response status is known: 401/403 -> "denied", other 4xx (422, 409, 404, 413) ->
   "rejected", 5xx or an unhandled error -> "failed", a 2xx the handler did not record (a
   replay of an idempotent request, the same data again) -> "success" with details
-  {"replay": true}. It knows whether the handler's record committed from the engine's
-  commit/rollback events (`track_transactions`): a record rolled back with its change (a
-  lost race, a failed commit) does not count, so the request still gets exactly one.
+  {"replay": true}. It knows whether the handler's record committed from the Session's
+  `after_commit` event, fired once the database has committed (a Core connection calls
+  `confirm_commit()` after its `commit()`), and the engine's rollback events
+  (`track_transactions`): a record rolled back with its change (a lost race, a failed
+  commit) does not count, so the request still gets exactly one.
 - Reads of other people's data (a role, not ownership, answered them) call
   `audit_read(session, ...)`, which commits the record alone; own reads and reference
   data record nothing.
@@ -413,10 +415,16 @@ def outcome_of(status: int) -> Outcome:
 # --- commit tracking -------------------------------------------------------------------
 
 
-def _committed(_conn: Any) -> None:
+def _committed(_session: Any = None) -> None:
+    """The request's pending record is in the database: its transaction has committed."""
     state = _request.get()
     if state is not None and state.pending is not None:
         state.committed, state.pending = state.pending, None
+
+
+def confirm_commit() -> None:
+    """After a Core connection's `commit()` returned (the ORM confirms by itself)."""
+    _committed()
 
 
 def _rolled_back(_conn: Any) -> None:
@@ -426,15 +434,18 @@ def _rolled_back(_conn: Any) -> None:
 
 
 def track_transactions(engine: Engine) -> None:
-    """A request's record counts once its transaction commits; a rollback drops it.
+    """A request's record counts once its transaction has committed; a rollback drops it.
 
-    Engine-wide listeners (set once per engine, nothing per request): the `commit` event
-    fires before the driver's commit, so a commit that then fails still looks committed;
-    the middleware treats a success record followed by a 5xx as not written.
+    Confirmed after the database has committed, never before: the Session's `after_commit`
+    event (or `confirm_commit` after a Core connection's commit), not the engine's `commit`
+    event, which fires before the driver's commit and so would count a commit that then
+    fails. https://docs.sqlalchemy.org/en/20/orm/events.html#sqlalchemy.orm.SessionEvents.after_commit
+    Listeners are set once per engine (and once for all sessions), nothing per request.
     """
-    if not event.contains(engine, "commit", _committed):
-        event.listen(engine, "commit", _committed)
+    if not event.contains(engine, "rollback", _rolled_back):
         event.listen(engine, "rollback", _rolled_back)
+    if not event.contains(Session, "after_commit", _committed):
+        event.listen(Session, "after_commit", _committed)
 
 
 class AuditMiddleware:
@@ -504,8 +515,7 @@ def _match_route(scope: Scope) -> None:
 
 
 async def _write_missing(state: RequestAudit, status: int) -> None:
-    committed = state.committed
-    if committed is not None and not (status >= 500 and committed.outcome == "success"):
+    if state.committed is not None:
         return
     if not _routed_write(state):
         return

@@ -395,6 +395,62 @@ def test_a_change_whose_commit_fails_leaves_neither_change_nor_success_record(
 ADMIN_ME = caller_headers(ME, "admin")
 
 
+def test_a_failure_after_the_commit_keeps_the_success_record_alone(
+    worlds: Callable[[str], World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The change and its record committed; the answer then fails (5xx). The record says
+    # what happened to the data, and no second record claims the request failed.
+    from sqlalchemy.orm import Session
+
+    world = worlds("users")
+    outbox = Outbox(_database_url("users", world))
+    real_commit = Session.commit
+
+    def commit_then_fail(self: Session) -> None:
+        real_commit(self)
+        raise RuntimeError("answer lost after the commit")
+
+    monkeypatch.setattr(Session, "commit", commit_then_fail)
+    with pytest.raises(RuntimeError, match="answer lost after the commit"):
+        world.client.put(f"/v1/users/{THEM}/roles", json={"roles": ["viewer"]}, headers=ADMIN_ME)
+    monkeypatch.undo()
+    records = outbox.new_records()
+    outbox.close()
+    assert [(r["action"], r["outcome"]) for r in records] == [("users.roles.update", "success")]
+
+
+def test_a_create_that_loses_its_race_leaves_one_record_and_no_change(
+    worlds: Callable[[str], World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # orders create on its Core connection: the key looked free, but a concurrent retry
+    # with the same key committed first; the insert conflicts, the transaction (with the
+    # record of the order it would have made) rolls back, and the winner's 201 is answered.
+    from orders_service import api as orders_api
+
+    world = worlds("orders")
+    call, headers = _prepared("orders", "POST /v1/orders", world)
+    key = {**headers, "Idempotency-Key": "lost-race"}
+    first = world.client.post(call.url, json=call.json, headers=key)
+    assert first.status_code == 201, first.text
+    real_find = orders_api._find_replay
+    looks: list[int] = []
+
+    def misses_once(*args: Any) -> Any:
+        looks.append(1)
+        return None if len(looks) == 1 else real_find(*args)
+
+    monkeypatch.setattr(orders_api, "_find_replay", misses_once)
+    outbox = Outbox(_database_url("orders", world))
+    before = outbox.snapshot()
+    again = world.client.post(call.url, json=call.json, headers=key)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert outbox.snapshot() == before  # the loser's order is not there
+    records = outbox.new_records()
+    outbox.close()
+    assert [(r["outcome"], r["details"]["replay"]) for r in records] == [("success", True)]
+
+
 # --- replays ---------------------------------------------------------------------------------
 
 REPLAYED = ["users:POST /internal/v1/notifications", "products:POST /internal/v1/etl-runs"]

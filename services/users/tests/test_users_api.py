@@ -127,3 +127,15 @@ def test_printable_unicode_names_are_kept(users_client: TestClient) -> None:
     created = users_client.post("/v1/users", json=dict(TOM, display_name=name), headers=ADMIN)
     assert created.status_code == 201, created.text
     assert created.json()["display_name"] == name
+
+
+@pytest.mark.parametrize("reserved", ["svc-workers", "SVC-Workers", "svc-gateway", "erased-x"])
+def test_ids_reserved_for_workloads_and_erased_users_are_refused(
+    users_client: TestClient, reserved: str
+) -> None:
+    # An account named like the workers would carry their caller id (and its internal
+    # routes) to every service once signed in through the gateway.
+    answer = users_client.post("/v1/users", json={**TOM, "id": reserved}, headers=ADMIN)
+    assert answer.status_code == 422
+    assert "reserved" in answer.text
+    assert users_client.get(f"/v1/users/{reserved}", headers=ADMIN).status_code == 404

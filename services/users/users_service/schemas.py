@@ -12,12 +12,21 @@ from platform_common.identity import Role
 from platform_common.text import NoControlCharacters
 from platform_common.types import UtcTimestamp
 
+# The platform's own workloads call the services as `svc-<name>` (WORKERS_CALLER_ID is
+# svc-workers): an account with such an id would, signed in through the gateway, carry the
+# workers' caller id to every service.
+WORKLOAD_ID_PREFIX = "svc-"
+
 
 def _not_a_pseudonym(value: str) -> str:
     # Erased accounts take `erased-<hex>` ids (platform_common.erasure); a new account must
     # not look like one, or an erasure record could be mistaken for it.
     if value.startswith(PSEUDONYM_PREFIX):
         raise ValueError(f"must not start with {PSEUDONYM_PREFIX!r} (reserved for erased users)")
+    if value.lower().startswith(WORKLOAD_ID_PREFIX):
+        raise ValueError(
+            f"must not start with {WORKLOAD_ID_PREFIX!r} (reserved for the platform's workloads)"
+        )
     return value
 
 
