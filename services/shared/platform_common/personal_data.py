@@ -131,8 +131,20 @@ _MASKERS: Mapping[PersonalKind, Callable[[str], str]] = {
 }
 
 
+def _folded(field: str) -> str:
+    """`displayName`, `display-name` and `display_name` are one field."""
+    return field.replace("_", "").replace("-", "").lower()
+
+
+_FOLDED_FIELDS: Mapping[str, PersonalKind] = {_folded(k): v for k, v in PERSONAL_FIELDS.items()}
+
+
+def _kind(field: str) -> PersonalKind | None:
+    return PERSONAL_FIELDS.get(field) or _FOLDED_FIELDS.get(_folded(field))
+
+
 def is_personal(field: str) -> bool:
-    return field in PERSONAL_FIELDS
+    return _kind(field) is not None
 
 
 def mask_value(field: str, value: Any) -> Any:
@@ -140,7 +152,7 @@ def mask_value(field: str, value: Any) -> Any:
 
     None stays None (absence is not personal); non-text personal values are masked whole.
     """
-    kind = PERSONAL_FIELDS.get(field)
+    kind = _kind(field)
     if kind is None or value is None:
         return value
     if not isinstance(value, str):

@@ -50,8 +50,20 @@ class JsonFormatter(logging.Formatter):
 URL_ATTRIBUTES = ("http.url", "http.target", "url.full", "url.path", "url.query")
 
 
+def _masked_event(event: Any) -> Any:
+    """The span event with its text attributes masked (the same event when nothing is)."""
+    from opentelemetry.sdk.trace import Event
+
+    attributes = dict(event.attributes or {})
+    masked = {k: mask_text(v) if isinstance(v, str) else v for k, v in attributes.items()}
+    if masked == attributes:
+        return event
+    return Event(event.name, masked, event.timestamp)
+
+
 def personal_data_span_processor() -> SpanProcessor:
-    """A span processor masking URLs and span names of every finished span before export.
+    """A span processor masking URLs, span names and exception events of every finished
+    span before export.
 
     At `on_end`: the ASGI instrumentation sets `http.target` only as the request finishes,
     after any `on_start`. The ended span is read-only through the SDK's public API, so the
@@ -75,6 +87,12 @@ def personal_data_span_processor() -> SpanProcessor:
                 span._attributes = attributes  # the SDK private field (see the docstring)
             if (name := mask_text(span.name)) != span.name:
                 span._name = name
+            # Exception events carry the error's message and stack trace (an IntegrityError
+            # quotes the row's e-mail): masked like a log line's.
+            events = tuple(span.events or ())
+            masked_events = tuple(_masked_event(event) for event in events)
+            if masked_events != events:
+                span._events = masked_events  # the SDK private field, as above
 
     return PersonalDataSpanProcessor()
 

@@ -270,3 +270,26 @@ def test_request_telemetry_urls_are_masked_before_export(tmp_path: Path) -> None
     everything = repr([(span.name, dict(span.attributes or {})) for span in spans])
     assert [value for value in PERSONAL if value.lower() in everything.lower()] == [], everything
     assert any("/v1/users/u-a***" in url for url in urls), urls
+
+
+def test_exception_events_on_spans_are_masked_before_export() -> None:
+    """An unhandled error's span event quotes the exception text: no e-mail leaves in it."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from platform_common.telemetry import personal_data_span_processor
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(personal_data_span_processor())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("insert") as span:
+        span.record_exception(ValueError(f"duplicate key ({ALICE_EMAIL})"))
+        span.add_event("plain", {"count": 1})
+    (finished,) = exporter.get_finished_spans()
+    recorded = repr([(e.name, dict(e.attributes or {})) for e in finished.events])
+    assert ALICE_EMAIL not in recorded
+    assert "ali***@example.com" in recorded
+    assert "'count': 1" in recorded  # events without personal text are kept as they were

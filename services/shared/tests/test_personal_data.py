@@ -68,6 +68,16 @@ def test_mask_mapping_masks_at_any_depth_and_emails_in_free_text() -> None:
     assert mask_text("no address here") == "no address here"
 
 
+def test_a_field_is_personal_however_it_is_spelled() -> None:
+    # JSON bodies from other clients (the SPA, a third party) spell fields in camelCase.
+    assert mask_mapping({"displayName": "John Doe", "userId": "u-alice-1234"}) == {
+        "displayName": "J*** D***",
+        "userId": "u-a***",
+    }
+    assert mask_value("EMAIL", "john.doe@company.com") == "joh***@company.com"
+    assert mask_value("displayname_x", "John") == "John"  # another field, not a spelling
+
+
 def _json_logger() -> tuple[logging.Logger, io.StringIO]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
