@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from platform_common.columns import ExactDecimal, UtcDateTime
+from platform_common.erasure import erasures_table
 from platform_common.outbox import outbox_table
 from platform_common.types import PRICE
 
@@ -97,3 +98,5 @@ class EtlRunReject(Base):
 
 # Audit records (and, in users-api, UserErased events) leave through the outbox.
 outbox = outbox_table(Base.metadata)
+# One row per erasure the workers applied here (its audit records' actor ids scrubbed).
+erasures = erasures_table(Base.metadata)

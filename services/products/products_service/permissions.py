@@ -22,6 +22,8 @@ PERMISSIONS: PermissionTable = {
     "etl_runs.record": Rule({Role.ADMIN: Scope.ALL}),
     "etl_runs.list": Rule({Role.ADMIN: Scope.ALL}),
     "etl_runs.read": Rule({Role.ADMIN: Scope.ALL}),
-    # The workers' daily retention purge (admin, caller id pinned like loads).
+    # The workers' internal routes (admin, caller id pinned like loads): an erasure from
+    # users-api's UserErased event, and the daily retention purge.
+    "erasures.apply": Rule({Role.ADMIN: Scope.ALL}),
     "retention.purge": Rule({Role.ADMIN: Scope.ALL}),
 }

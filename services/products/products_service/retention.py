@@ -1,32 +1,82 @@
-"""The retention purge of products-api: delivered outbox rows (audit records name their actor).
+"""Erasure and retention in products-api: only its outbox names people (audit records name
+their actor), so an erasure scrubs the outbox and the purge deletes delivered rows.
 
-Reference data holds nobody's personal data; only the outbox does, until it is purged.
+Reference data holds nobody's personal data. Both routes are the workers' (admin plus
+WORKERS_CALLER_ID), internal and out of the OpenAPI document.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from sqlalchemy.exc import IntegrityError
 
+from platform_common.app import dispatcher_for
 from platform_common.audit import audit_change
 from platform_common.authz import Access, authorize
 from platform_common.erasure import (
+    ErasureOut,
+    ErasureRequest,
     PurgeOut,
     PurgeRequest,
+    audit_replay,
+    conflicting_erasure,
     purge_cutoff,
     purge_published_outbox,
+    record_erasure,
     require_workers,
+    scrub_outbox,
 )
 from platform_common.errors import PROBLEM_RESPONSES
 from products_service.api import SessionDep, SettingsDep
-from products_service.models import outbox
+from products_service.models import erasures, outbox
 from products_service.permissions import PERMISSIONS
 
 internal_router = APIRouter(
     prefix="/internal/v1", tags=["internal"], responses=PROBLEM_RESPONSES, include_in_schema=False
 )
+CanApply = Annotated[Access, Depends(authorize(PERMISSIONS, "erasures.apply"))]
 CanPurge = Annotated[Access, Depends(authorize(PERMISSIONS, "retention.purge"))]
+
+
+@internal_router.post("/erasures", summary="Scrub an erased user's id from the outbox (workers)")
+def apply_erasure(
+    *,
+    body: ErasureRequest,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    access: CanApply,
+) -> ErasureOut:
+    require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
+    done = conflicting_erasure(session, erasures, body)
+    if done is not None:
+        audit_replay(session, body.pseudonym)
+        return done
+    try:
+        counts = scrub_outbox(session, outbox, body.user_id, body.pseudonym)
+        done = record_erasure(
+            session,
+            erasures,
+            user_id=body.user_id,
+            pseudonym=body.pseudonym,
+            requested_by=access.caller.caller_id,
+            counts=counts,
+        )
+        audit_change(session, resource_id=body.pseudonym, resource_type="user", details=counts)
+        session.commit()
+    except IntegrityError:
+        # A concurrent delivery of the same event recorded it first: answer as it did.
+        session.rollback()
+        raced = conflicting_erasure(session, erasures, body)
+        if raced is None:
+            raise
+        audit_replay(session, body.pseudonym)
+        return raced
+    background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
+    return done
 
 
 @internal_router.post("/retention/purge", summary="Delete delivered outbox rows past retention")

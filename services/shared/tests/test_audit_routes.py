@@ -83,6 +83,7 @@ WRITE_ROUTES: dict[tuple[str, str], Expect] = {
         "instruments.enrichment.write", "instrument", "path"
     ),
     ("products", "POST /internal/v1/etl-runs"): Expect("etl_runs.record", "etl_run", "body:id"),
+    ("products", "POST /internal/v1/erasures"): Expect("erasures.apply", "user", "body:pseudonym"),
     ("products", "POST /internal/v1/retention/purge"): Expect(
         "retention.purge", "personal_data", "none"
     ),

@@ -497,6 +497,10 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[Target, ...], Scenario]]] = {
             ("none",),
             lambda w, _o: Call("GET", f"/v1/etl-runs/{_recorded_run(w)}", 200),
         ),
+        "erasures.apply": (
+            ("none",),
+            lambda w, _o: Call("POST", "/internal/v1/erasures", 200, w.erasure_request()),
+        ),
         "retention.purge": (
             ("none",),
             lambda w, _o: Call("POST", "/internal/v1/retention/purge", 200),

@@ -13,6 +13,7 @@ import pytest
 from orders_service.settings import get_settings as orders_settings
 from payments_service.settings import get_settings as payments_settings
 from platform_common.testing import caller_headers, database_rows, rows_holding
+from products_service.settings import get_settings as products_settings
 from users_service.settings import get_settings as users_settings
 from workers_app.calls import service_client
 from workers_app.privacy import PrivacyWorker, propagate_erasure, purge_all
@@ -41,6 +42,7 @@ def _databases(platform: Platform) -> dict[str, str]:
     return {
         "orders": _database(platform, platform.orders, orders_settings),
         "payments": _database(platform, platform.payments, payments_settings),
+        "products": _database(platform, platform.products, products_settings),
         "users": _database(platform, platform.users, users_settings),
     }
 
@@ -61,13 +63,19 @@ def test_an_erasure_reaches_every_service_and_a_redelivery_changes_nothing(
 ) -> None:
     order = _filled_order(platform)
     _deliver_all(platform)  # the settlement and the notifications exist
+    # Tom's refused attempt at reference data leaves products-api an audit record naming him.
+    refused = platform.products.post(
+        "/v1/instruments", json={}, headers=caller_headers("tom", "trader")
+    )
+    assert refused.status_code == 403
+    assert rows_holding(_databases(platform)["products"], '"tom"')
     pseudonym, message = _erase_tom(platform)
     worker = platform.privacy_worker()
 
     verdict = propagate_erasure(message, worker)
 
     assert isinstance(verdict, Complete), verdict
-    assert "orders-api, payments-api, users-api" in verdict.note
+    assert "orders-api, payments-api, products-api, users-api" in verdict.note
     for name, url in _databases(platform).items():
         # Every text column of every table: no id, e-mail or name of Tom's is left.
         assert rows_holding(url, "tom", "Tom") == [], name

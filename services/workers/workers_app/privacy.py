@@ -1,7 +1,8 @@
 """Erasure and retention across the services: the workers carry users-api's decisions out.
 
 `propagate_erasure` (events-topic subscription `erasure`, filtered to UserErased) calls
-orders-api and payments-api, then users-api, each `POST /internal/v1/erasures` with the
+orders-api, payments-api and products-api (whose outboxes' audit records may name the user
+as their actor), then users-api, each `POST /internal/v1/erasures` with the
 event's {"user_id", "pseudonym"}. Every call is idempotent (a repeat answers the same and
 changes nothing), so a redelivery after a partial failure simply goes round again; users-api
 comes last because it deletes the UserErased row, the last place the original id was kept.
@@ -43,6 +44,7 @@ class PrivacyWorker:
         return (
             ("orders-api", self.orders),
             ("payments-api", self.payments),
+            ("products-api", self.products),
             ("users-api", self.users),
         )
 
