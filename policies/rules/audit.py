@@ -68,10 +68,14 @@ def _tagged(account: ResourceRecord) -> bool | None:
     tags = lookup(account.props, "tags")
     if tags is UNKNOWN:
         return None
-    found = lookup(tags, key) if isinstance(tags, dict) else MISSING
-    if found is UNKNOWN:
-        return None
-    return found == value
+    if not isinstance(tags, dict):
+        return False
+    # Azure tag names are case-insensitive, and the value is matched so too: `Purpose:
+    # Audit-Trail` marks the audit account as surely as `purpose: audit-trail`.
+    found = [v for k, v in tags.items() if isinstance(k, str) and k.lower() == key.lower()]
+    if any(isinstance(v, str) and v.lower() == value.lower() for v in found):
+        return True
+    return None if any(v is UNKNOWN for v in found) else False
 
 
 def _account(account: ResourceRecord, ctx: RuleContext) -> list[Finding]:
