@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from policies.core import RuleContext
+from dataclasses import replace
+
+from policies.core import ResourceRecord, RuleContext
 from policies.rules import audit
-from tests.policies.builders import record
-from tests.policies.fixtures import AUDIT_ACCOUNT, AUDIT_BLOB
+from tests.policies.builders import UNKNOWN_STRING, record
+from tests.policies.fixtures import AUDIT_ACCOUNT, AUDIT_BLOB, AUDIT_RECORDS
 
 PROD = RuleContext("prod")
 
@@ -31,3 +33,42 @@ def test_a_tag_with_another_value_marks_no_audit_account() -> None:
         audit.ACCOUNT, "data-st", _account(tags={"PURPOSE": "etl"}, allowSharedKeyAccess=True)
     )
     assert [f for f in audit.audit_store([account], PROD) if f.urn == account.urn] == []
+
+
+def _stack() -> list[ResourceRecord]:
+    return [
+        record(audit.ACCOUNT, "audit-st", AUDIT_ACCOUNT),
+        record(audit.BLOB_SERVICE, "audit-st-blob", AUDIT_BLOB),
+        record(audit.CONTAINER, "audit-st-records", AUDIT_RECORDS),
+    ]
+
+
+def test_the_audit_stack_passes() -> None:
+    assert audit.audit_store(_stack(), PROD) == []
+
+
+def test_a_container_policy_found_by_its_parent_is_a_violation() -> None:
+    stack = _stack()
+    policy = replace(
+        record(
+            audit.CONTAINER_POLICY,
+            "audit-st-records-policy",
+            {"accountName": UNKNOWN_STRING, "containerName": UNKNOWN_STRING},
+        ),
+        parent=stack[2].urn,
+    )
+    [finding] = audit.audit_store([*stack, policy], PROD)
+    assert finding.urn == policy.urn
+    assert "container-level immutability policy" in finding.message
+
+
+def test_a_container_policy_found_by_its_container_dependency_in_preview() -> None:
+    stack = _stack()
+    policy = record(
+        audit.CONTAINER_POLICY,
+        "audit-st-records-policy",
+        {"accountName": "elsewhere", "containerName": UNKNOWN_STRING},
+        property_dependencies={"containerName": (stack[2].urn,)},
+    )
+    [finding] = audit.audit_store([*stack, policy], PROD)
+    assert finding.urn == policy.urn and not finding.unknown

@@ -2,6 +2,14 @@
 
 The audit account is the storage account tagged `purpose: audit-trail` (infra/audit), or one
 holding the `audit-records` container, so neither a lost tag nor a renamed account hides it.
+Tag name and value match case-insensitively, as Azure compares tag names.
+
+A container-level policy (storage:BlobContainerImmutabilityPolicy) takes precedence over the
+account's default policy for every version in its container, shorter or not, and its state is
+an output the pack never sees before the deploy (it is locked by a separate action). The layer
+relies on the account default alone (infra/audit), so the rule allows no container-level
+policy on any container of the audit account: a shorter or unlocked one would quietly
+override the policy this rule checks, and an equal one adds nothing.
 https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies
 """
 
@@ -28,6 +36,7 @@ from policies.core import (
 ACCOUNT = "azure-native:storage:StorageAccount"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
 CONTAINER = "azure-native:storage:BlobContainer"
+CONTAINER_POLICY = "azure-native:storage:BlobContainerImmutabilityPolicy"
 POLICY = "immutableStorageWithVersioning.immutabilityPolicy"
 # Where the records are kept for the regulator: Locked, at least MiFID II's five years.
 RECORD_KEEPING_ENVIRONMENTS = frozenset({"prod"})
@@ -37,6 +46,7 @@ def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[F
     """Each audit account keeps versions immutable under a time-based policy nobody can undo."""
     containers = of_type(resources, CONTAINER)
     services = of_type(resources, BLOB_SERVICE)
+    container_policies = of_type(resources, CONTAINER_POLICY)
     findings: list[Finding] = []
     for account in of_type(resources, ACCOUNT):
         records: list[ResourceRecord] = []
@@ -60,7 +70,55 @@ def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[F
             ]
         # A container that may be the records' own is judged once its name and account are known.
         findings += [unknown("BlobContainer.accountName / containerName", c.urn) for c in undecided]
+        mine = [c for c in containers if _on(c, account) is True]
+        findings += _container_policies(account, mine, container_policies)
     return findings
+
+
+def _container_policies(
+    account: ResourceRecord,
+    containers: Sequence[ResourceRecord],
+    policies: Sequence[ResourceRecord],
+) -> list[Finding]:
+    """No container of the audit account carries its own policy over the account's default."""
+    out: list[Finding] = []
+    for policy in policies:
+        on = _policy_on(policy, account, containers)
+        if on is None:
+            out.append(
+                unknown("BlobContainerImmutabilityPolicy.accountName / containerName", policy.urn)
+            )
+        elif on:
+            days = lookup(policy.props, "immutabilityPeriodSinceCreationInDays")
+            shown = f"{as_number(days)} days" if isinstance(days, int | float) else "its days"
+            out.append(
+                violation(
+                    f"a container-level immutability policy ({shown}) on a container of the "
+                    "audit account: it takes precedence over the account's default policy, "
+                    "may be shorter or unlocked, and its lock is invisible before the deploy; "
+                    "allowed: none (the account's policy keeps every version)",
+                    policy.urn,
+                )
+            )
+    return out
+
+
+def _policy_on(
+    policy: ResourceRecord, account: ResourceRecord, containers: Sequence[ResourceRecord]
+) -> bool | None:
+    """Whether a container-level policy sits on one of `account`'s containers; None: unknown."""
+    mine = {account.urn, *(c.urn for c in containers)}
+    if policy.parent in mine:
+        return True
+    on = _on(policy, account)
+    if on is True:
+        return True
+    name = lookup(policy.props, "containerName")
+    if name is UNKNOWN:
+        deps = policy.property_dependencies.get("containerName") or policy.dependencies
+        if mine & set(deps):
+            return True
+    return on
 
 
 def _tagged(account: ResourceRecord) -> bool | None:
@@ -204,9 +262,10 @@ RULES = (
     StackRule(
         name="audit-store-immutable",
         description="The audit account (tag purpose=audit-trail or an audit-records container) "
-        "has version-level immutability with a time-based policy, Locked with at least 1825 "
-        "days in prod, versioning on, no hierarchical namespace and no shared keys.",
-        resource_types=(ACCOUNT, BLOB_SERVICE, CONTAINER),
+        "has version-level immutability with a time-based policy, "
+        "Locked with at least 1825 days in prod, no container-level policy overriding it, "
+        "versioning on, no hierarchical namespace and no shared keys.",
+        resource_types=(ACCOUNT, BLOB_SERVICE, CONTAINER, CONTAINER_POLICY),
         control="MCSB LT-6 / SEC 17a-4(f) / MiFID II Art. 72(1) 2017/565",
         check=audit_store,
     ),
