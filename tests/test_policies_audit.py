@@ -72,3 +72,10 @@ def test_a_container_policy_found_by_its_container_dependency_in_preview() -> No
     )
     [finding] = audit.audit_store([*stack, policy], PROD)
     assert finding.urn == policy.urn and not finding.unknown
+
+
+def test_a_stack_without_an_audit_account_is_a_violation_of_the_stack() -> None:
+    other = record(audit.ACCOUNT, "etl-st", {"accountName": "stetl", "tags": {"layer": "etl"}})
+    [finding] = audit.audit_store([other], RuleContext("dev"))
+    assert finding.urn is None and not finding.unknown
+    assert "no audit account" in finding.message

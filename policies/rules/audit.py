@@ -2,7 +2,8 @@
 
 The audit account is the storage account tagged `purpose: audit-trail` (infra/audit), or one
 holding the `audit-records` container, so neither a lost tag nor a renamed account hides it.
-Tag name and value match case-insensitively, as Azure compares tag names.
+Tag name and value match case-insensitively, as Azure compares tag names. Every stack keeps
+its records there, so a stack with no audit account at all is a violation too.
 
 A container-level policy (storage:BlobContainerImmutabilityPolicy) takes precedence over the
 account's default policy for every version in its container, shorter or not, and its state is
@@ -48,6 +49,7 @@ def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[F
     services = of_type(resources, BLOB_SERVICE)
     container_policies = of_type(resources, CONTAINER_POLICY)
     findings: list[Finding] = []
+    found = undecided_accounts = 0
     for account in of_type(resources, ACCOUNT):
         records: list[ResourceRecord] = []
         undecided: list[ResourceRecord] = []
@@ -60,8 +62,10 @@ def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[F
         tagged = _tagged(account)
         if tagged is not True and not records:
             if tagged is None or undecided:
+                undecided_accounts += 1
                 findings.append(unknown("tags / BlobContainer.containerName", account.urn))
             continue
+        found += 1
         findings += [Finding(f.message, account.urn, f.unknown) for f in _account(account, ctx)]
         findings += _versioning(account, services)
         for container in records:
@@ -72,6 +76,15 @@ def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[F
         findings += [unknown("BlobContainer.accountName / containerName", c.urn) for c in undecided]
         mine = [c for c in containers if _on(c, account) is True]
         findings += _container_policies(account, mine, container_policies)
+    if not found and not undecided_accounts:
+        findings.append(
+            violation(
+                f"the stack has no audit account (a storage account tagged "
+                f"{AUDIT_PURPOSE_TAG[0]}={AUDIT_PURPOSE_TAG[1]}, or holding the "
+                f"{AUDIT_CONTAINER} container): every stack keeps its audit records in a "
+                "version-level WORM store (infra/audit)"
+            )
+        )
     return findings
 
 
@@ -262,7 +275,7 @@ RULES = (
     StackRule(
         name="audit-store-immutable",
         description="The audit account (tag purpose=audit-trail or an audit-records container) "
-        "has version-level immutability with a time-based policy, "
+        "exists in every stack and has version-level immutability with a time-based policy, "
         "Locked with at least 1825 days in prod, no container-level policy overriding it, "
         "versioning on, no hierarchical namespace and no shared keys.",
         resource_types=(ACCOUNT, BLOB_SERVICE, CONTAINER, CONTAINER_POLICY),

@@ -574,6 +574,17 @@ AUDIT_FIXTURES = [
         [*_audit(), record(SA, "etl-st", _OTHER_ACCOUNT)],
         note="not-the-audit-account",
     ),
+    # ...but a stack must have one.
+    Fixture(
+        "audit-store-immutable",
+        "missing",
+        "violation",
+        [record(SA, "etl-st", _OTHER_ACCOUNT)],
+        note="no-audit-account",
+    ),
+    Fixture(
+        "audit-store-immutable", "missing", "violation", [], environment="dev", note="empty-stack"
+    ),
     # A container-level policy overrides the account's: none on the audit account's containers.
     Fixture(
         "audit-store-immutable",
