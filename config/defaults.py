@@ -113,7 +113,8 @@ def _dev() -> EnvironmentSettings:
         container_apps=_container_apps(min_replicas=0, max_replicas=3),
         # No Front Door here: the Free plan serves the SPA from its own edge.
         frontend=FrontendSettings(static_web_app_sku=StaticWebAppSku.FREE),
-        # A few days, unlocked: test records expire soon, so the account can be torn down.
+        # A few days, unlocked: test records expire soon. The account can be torn down only
+        # once every version is deleted and soft-deleted ones purged (docs/runbook.md).
         audit=_audit(3, personal_data_days=7),
     )
 

@@ -251,11 +251,23 @@ def as_rows(violations: Iterable[HazardViolation]) -> list[dict[str, Any]]:
 # ---- changes Azure refuses, or that destroy records: a base plan against this one ---------
 
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+BLOB_CONTAINER = "azure-native:storage:BlobContainer"
 WORM = "immutableStorageWithVersioning"
 WORM_POLICY = f"{WORM}.immutabilityPolicy"
 # Inputs whose change replaces a storage account (a new name or place is a new account, and
 # version-level immutability is set only at creation).
-ACCOUNT_REPLACED_BY = ("accountName", "location", "isHnsEnabled", f"{WORM}.enabled")
+ACCOUNT_REPLACED_BY = (
+    "resourceGroupName",
+    "accountName",
+    "location",
+    "isHnsEnabled",
+    f"{WORM}.enabled",
+)
+# Inputs whose change replaces a blob container: its name and place, and its version-level
+# immutability, stated when it is created (infra/audit). A container in a WORM account
+# inherits it too, but only a container that states it is watched: the check reads one entry.
+CONTAINER_REPLACED_BY = ("resourceGroupName", "accountName", "containerName", f"{WORM}.enabled")
+WATCHED_TYPES = frozenset({STORAGE_ACCOUNT, BLOB_CONTAINER})
 VERSION_WORM_SOURCE = (
     "https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies"
 )
@@ -293,7 +305,21 @@ def _get(entry: Entry | None, path: str) -> Any:
 
 
 def _worm(entry: Entry | None) -> bool:
-    return entry is not None and _get(entry, f"{WORM}.enabled") is True
+    """A storage account with version-level immutability on."""
+    return (
+        entry is not None
+        and entry.get("type") == STORAGE_ACCOUNT
+        and _get(entry, f"{WORM}.enabled") is True
+    )
+
+
+def _worm_container(entry: Entry | None) -> bool:
+    """A blob container that states version-level immutability."""
+    return (
+        entry is not None
+        and entry.get("type") == BLOB_CONTAINER
+        and _get(entry, f"{WORM}.enabled") is True
+    )
 
 
 def _locked(entry: Entry | None) -> bool:
@@ -315,6 +341,21 @@ def _replaced(base: Entry | None, head: Entry | None) -> str | None:
     return None
 
 
+def _container_removed(base: Entry | None, head: Entry | None) -> str | None:
+    if _worm_container(base) and head is None:
+        return "the plan deletes a version-level WORM container"
+    return None
+
+
+def _container_replaced(base: Entry | None, head: Entry | None) -> str | None:
+    if not (_worm_container(base) and head is not None):
+        return None
+    changed = [p for p in CONTAINER_REPLACED_BY if _get(base, p) != _get(head, p)]
+    if changed:
+        return f"the plan replaces a version-level WORM container ({', '.join(changed)} change)"
+    return None
+
+
 def _enabled_later(base: Entry | None, head: Entry | None) -> str | None:
     if base is not None and not _worm(base) and _worm(head):
         return "the plan turns version-level immutability on for an existing account"
@@ -324,6 +365,12 @@ def _enabled_later(base: Entry | None, head: Entry | None) -> str | None:
 def _created_locked(base: Entry | None, head: Entry | None) -> str | None:
     if base is None and _locked(head):
         return "the plan creates an account whose immutability policy is already Locked"
+    return None
+
+
+def _locked_from_disabled(base: Entry | None, head: Entry | None) -> str | None:
+    if _worm(base) and _get(base, f"{WORM_POLICY}.state") == "Disabled" and _locked(head):
+        return "the plan locks an immutability policy that is Disabled"
     return None
 
 
@@ -391,6 +438,13 @@ CHANGE_HAZARDS: tuple[ChangeHazard, ...] = (
         ),
     ),
     ChangeHazard(
+        name="worm-policy-locked-from-disabled",
+        reason="only a policy in an Unlocked state can transition to a Locked state",
+        source=POLICY_STATE_SOURCE,
+        check=_locked_from_disabled,
+        fix="deploy the policy Unlocked first, then Locked in a later `pulumi up`",
+    ),
+    ChangeHazard(
         name="worm-locked-policy-unlocked",
         reason="a Locked policy can never be unlocked, disabled or removed",
         source=LOCKED_POLICY_SOURCE,
@@ -408,6 +462,25 @@ CHANGE_HAZARDS: tuple[ChangeHazard, ...] = (
         source=POLICY_STATE_SOURCE,
         check=_append_writes,
     ),
+    ChangeHazard(
+        name="worm-container-deleted",
+        reason=(
+            "Azure refuses to delete a container while it holds protected versions, and "
+            "deleting it once they expire loses the records"
+        ),
+        source=VERSION_WORM_SOURCE,
+        check=_container_removed,
+    ),
+    ChangeHazard(
+        name="worm-container-replaced",
+        reason=(
+            "a replace deletes the old container, which Azure refuses while protected "
+            "versions exist; a container's name, account and version-level immutability "
+            "are fixed when it is created"
+        ),
+        source=VERSION_WORM_SOURCE,
+        check=_container_replaced,
+    ),
 )
 
 
@@ -421,7 +494,7 @@ def check_changes(
     keys = sorted(
         k
         for k in set(base) | set(head)
-        if (base.get(k) or head.get(k) or {}).get("type") == STORAGE_ACCOUNT
+        if (base.get(k) or head.get(k) or {}).get("type") in WATCHED_TYPES
     )
     for hazard in hazards:
         for key in keys:

@@ -284,6 +284,10 @@ def _changes(base: dict[str, Any] | None, head: dict[str, Any] | None) -> list[s
     ]
 
 
+def _with_inputs(entry: dict[str, Any], **inputs: Any) -> dict[str, Any]:
+    return {**entry, "inputs": {**entry["inputs"], **inputs}}
+
+
 def test_every_change_hazard_names_a_microsoft_learn_source() -> None:
     assert {h.name for h in CHANGE_HAZARDS} == {
         "worm-account-deleted",
@@ -293,6 +297,9 @@ def test_every_change_hazard_names_a_microsoft_learn_source() -> None:
         "worm-locked-policy-unlocked",
         "worm-locked-policy-shortened",
         "worm-locked-append-writes",
+        "worm-policy-locked-from-disabled",
+        "worm-container-deleted",
+        "worm-container-replaced",
     }
     for hazard in CHANGE_HAZARDS:
         assert hazard.source.startswith("https://learn.microsoft.com/"), hazard.name
@@ -333,6 +340,21 @@ def test_every_change_hazard_names_a_microsoft_learn_source() -> None:
         pytest.param(_account(), None, ["worm-account-deleted"], id="deleted"),
         pytest.param(_account(), _account(name="staud2"), ["worm-account-replaced"], id="renamed"),
         pytest.param(
+            _account(),
+            _with_inputs(_account(), resourceGroupName="rg-other"),
+            ["worm-account-replaced"],
+            id="moved-resource-group",
+        ),
+        pytest.param(
+            _account(state="Disabled"),
+            _account(),
+            ["worm-policy-locked-from-disabled"],
+            id="disabled-then-locked",
+        ),
+        pytest.param(
+            _account(state="Disabled"), _account(state="Unlocked"), [], id="disabled-then-unlocked"
+        ),
+        pytest.param(
             {**_account(), "inputs": {"accountName": "staud", "location": "westus2"}},
             _account(state="Unlocked"),
             ["worm-enabled-after-creation"],
@@ -344,6 +366,73 @@ def test_change_hazards(
     base: dict[str, Any] | None, head: dict[str, Any] | None, expected: list[str]
 ) -> None:
     assert _changes(base, head) == expected
+
+
+CONTAINER_KEY = "platform:audit:AuditTrail$azure-native:storage:BlobContainer::audit-st-records"
+
+
+def _container(**inputs: Any) -> dict[str, Any]:
+    return {
+        "type": "azure-native:storage:BlobContainer",
+        "name": "audit-st-records",
+        "inputs": {
+            "resourceGroupName": "rg-plat-prod-wus2",
+            "accountName": "staud",
+            "containerName": "audit-records",
+            "immutableStorageWithVersioning": {"enabled": True},
+            **inputs,
+        },
+    }
+
+
+def _container_changes(base: dict[str, Any] | None, head: dict[str, Any] | None) -> list[str]:
+    return [
+        v.hazard
+        for v in check_changes(
+            {CONTAINER_KEY: base} if base else {}, {CONTAINER_KEY: head} if head else {}
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "expected"),
+    [
+        pytest.param(_container(), _container(), [], id="unchanged"),
+        pytest.param(None, _container(), [], id="created"),
+        pytest.param(_container(), None, ["worm-container-deleted"], id="deleted"),
+        pytest.param(
+            _container(),
+            _container(containerName="audit-records-2"),
+            ["worm-container-replaced"],
+            id="renamed",
+        ),
+        pytest.param(
+            _container(), _container(accountName="staud2"), ["worm-container-replaced"], id="moved"
+        ),
+        pytest.param(
+            _container(),
+            _container(resourceGroupName="rg-other"),
+            ["worm-container-replaced"],
+            id="other-resource-group",
+        ),
+        pytest.param(
+            _container(),
+            _container(immutableStorageWithVersioning={"enabled": False}),
+            ["worm-container-replaced"],
+            id="worm-off",
+        ),
+        pytest.param(
+            _container(immutableStorageWithVersioning={"enabled": False}),
+            None,
+            [],
+            id="not-worm-deleted",
+        ),
+    ],
+)
+def test_container_change_hazards(
+    base: dict[str, Any] | None, head: dict[str, Any] | None, expected: list[str]
+) -> None:
+    assert _container_changes(base, head) == expected
 
 
 def test_a_change_hazard_names_the_resource_and_the_fix() -> None:

@@ -104,8 +104,13 @@ def test_from_recorded_accepts_the_engines_records() -> None:
 
 def test_compliant_vault_only_misses_its_stack_companions() -> None:
     report = _report(_vault())
-    # A vault alone has no private endpoint and no diagnostic setting in prod.
-    assert _rules(report) == {"private-endpoints-required", "diagnostic-settings-required"}
+    # A vault alone has no private endpoint and no diagnostic setting in prod, and the stack
+    # has no audit account.
+    assert _rules(report) == {
+        "private-endpoints-required",
+        "diagnostic-settings-required",
+        "audit-store-immutable",
+    }
     assert all(r.enforcement == "mandatory" for r in report.results)
     assert not report.ok
 
@@ -120,7 +125,11 @@ def test_levels_per_environment() -> None:
 
 def test_per_rule_override_and_disabled_rules() -> None:
     config = PolicyConfig.from_mapping(
-        {"diagnostic-settings-required": "disabled", "private-endpoints-required": "advisory"}
+        {
+            "diagnostic-settings-required": "disabled",
+            "audit-store-immutable": "disabled",
+            "private-endpoints-required": "advisory",
+        }
     )
     report = _report(_vault(), config=config)
     assert _rules(report) == {"private-endpoints-required"}
@@ -161,8 +170,9 @@ def test_render_summarizes() -> None:
     text = _report(
         _vault(enablePurgeProtection=UNKNOWN_BOOL, publicNetworkAccess="Enabled")
     ).render()
-    # No private endpoint, public access on, and no firewall default of Deny either.
-    assert text.startswith("Policy report (prod): 4 mandatory, 0 advisory, 0 exempted, 1 undecided")
+    # No private endpoint, public access on, no firewall default of Deny, no audit account.
+    assert text.startswith("Policy report (prod): 5 mandatory, 0 advisory, 0 exempted, 1 undecided")
+    assert "[audit-store-immutable] (stack)" in text
     assert "[public-access-default-deny]" in text
     assert "Mandatory violations:" in text
     assert "[keyvault-no-public-network]" in text
@@ -204,8 +214,12 @@ def test_outputs_rule_runs_only_when_outputs_are_given() -> None:
     config = PolicyConfig.from_mapping({"all": "advisory"})
     without = evaluate([], "prod", config, TODAY)
     with_outputs = evaluate([], "prod", config, TODAY, stack_outputs=leaked, secret_outputs=set())
-    assert without.results == ()
-    assert [r.rule for r in with_outputs.results] == ["no-plaintext-secret-outputs"]
+    # An empty stack misses its audit account either way.
+    assert [r.rule for r in without.results] == ["audit-store-immutable"]
+    assert [r.rule for r in with_outputs.results] == [
+        "audit-store-immutable",
+        "no-plaintext-secret-outputs",
+    ]
 
 
 # ---- stale exemptions (offline report) ---------------------------------------------------

@@ -84,3 +84,15 @@ def test_every_section_the_issue_asks_for() -> None:
         "Region loss",
     ):
         assert wanted in headings, wanted
+
+
+def test_a_non_prod_audit_account_is_emptied_before_it_is_deleted() -> None:
+    """Expired retention is not enough: every version is deleted and soft-deleted ones purged
+    before Azure deletes a version-level WORM account."""
+    from infra.audit.store import SOFT_DELETE_DAYS
+
+    section = RUNBOOK.split("## Delete a non-prod audit account", 1)[1].split("\n## ", 1)[0]
+    assert "--include v " in section and "--version-id" in section
+    assert "--include dv" in section
+    assert f"{SOFT_DELETE_DAYS} days (`SOFT_DELETE_DAYS`" in section
+    assert "deleted once the newest record is that old" not in RUNBOOK

@@ -2,6 +2,15 @@
 
 The audit account is the storage account tagged `purpose: audit-trail` (infra/audit), or one
 holding the `audit-records` container, so neither a lost tag nor a renamed account hides it.
+Tag name and value match case-insensitively, as Azure compares tag names. Every stack keeps
+its records there, so a stack with no audit account at all is a violation too.
+
+A container-level policy (storage:BlobContainerImmutabilityPolicy) takes precedence over the
+account's default policy for every version in its container, shorter or not, and its state is
+an output the pack never sees before the deploy (it is locked by a separate action). The layer
+relies on the account default alone (infra/audit), so the rule allows no container-level
+policy on any container of the audit account: a shorter or unlocked one would quietly
+override the policy this rule checks, and an equal one adds nothing.
 https://learn.microsoft.com/azure/storage/blobs/immutable-version-level-worm-policies
 """
 
@@ -28,6 +37,7 @@ from policies.core import (
 ACCOUNT = "azure-native:storage:StorageAccount"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
 CONTAINER = "azure-native:storage:BlobContainer"
+CONTAINER_POLICY = "azure-native:storage:BlobContainerImmutabilityPolicy"
 POLICY = "immutableStorageWithVersioning.immutabilityPolicy"
 # Where the records are kept for the regulator: Locked, at least MiFID II's five years.
 RECORD_KEEPING_ENVIRONMENTS = frozenset({"prod"})
@@ -37,7 +47,9 @@ def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[F
     """Each audit account keeps versions immutable under a time-based policy nobody can undo."""
     containers = of_type(resources, CONTAINER)
     services = of_type(resources, BLOB_SERVICE)
+    container_policies = of_type(resources, CONTAINER_POLICY)
     findings: list[Finding] = []
+    found = undecided_accounts = 0
     for account in of_type(resources, ACCOUNT):
         records: list[ResourceRecord] = []
         undecided: list[ResourceRecord] = []
@@ -50,8 +62,10 @@ def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[F
         tagged = _tagged(account)
         if tagged is not True and not records:
             if tagged is None or undecided:
+                undecided_accounts += 1
                 findings.append(unknown("tags / BlobContainer.containerName", account.urn))
             continue
+        found += 1
         findings += [Finding(f.message, account.urn, f.unknown) for f in _account(account, ctx)]
         findings += _versioning(account, services)
         for container in records:
@@ -60,7 +74,64 @@ def audit_store(resources: Sequence[ResourceRecord], ctx: RuleContext) -> list[F
             ]
         # A container that may be the records' own is judged once its name and account are known.
         findings += [unknown("BlobContainer.accountName / containerName", c.urn) for c in undecided]
+        mine = [c for c in containers if _on(c, account) is True]
+        findings += _container_policies(account, mine, container_policies)
+    if not found and not undecided_accounts:
+        findings.append(
+            violation(
+                f"the stack has no audit account (a storage account tagged "
+                f"{AUDIT_PURPOSE_TAG[0]}={AUDIT_PURPOSE_TAG[1]}, or holding the "
+                f"{AUDIT_CONTAINER} container): every stack keeps its audit records in a "
+                "version-level WORM store (infra/audit)"
+            )
+        )
     return findings
+
+
+def _container_policies(
+    account: ResourceRecord,
+    containers: Sequence[ResourceRecord],
+    policies: Sequence[ResourceRecord],
+) -> list[Finding]:
+    """No container of the audit account carries its own policy over the account's default."""
+    out: list[Finding] = []
+    for policy in policies:
+        on = _policy_on(policy, account, containers)
+        if on is None:
+            out.append(
+                unknown("BlobContainerImmutabilityPolicy.accountName / containerName", policy.urn)
+            )
+        elif on:
+            days = lookup(policy.props, "immutabilityPeriodSinceCreationInDays")
+            shown = f"{as_number(days)} days" if isinstance(days, int | float) else "its days"
+            out.append(
+                violation(
+                    f"a container-level immutability policy ({shown}) on a container of the "
+                    "audit account: it takes precedence over the account's default policy, "
+                    "may be shorter or unlocked, and its lock is invisible before the deploy; "
+                    "allowed: none (the account's policy keeps every version)",
+                    policy.urn,
+                )
+            )
+    return out
+
+
+def _policy_on(
+    policy: ResourceRecord, account: ResourceRecord, containers: Sequence[ResourceRecord]
+) -> bool | None:
+    """Whether a container-level policy sits on one of `account`'s containers; None: unknown."""
+    mine = {account.urn, *(c.urn for c in containers)}
+    if policy.parent in mine:
+        return True
+    on = _on(policy, account)
+    if on is True:
+        return True
+    name = lookup(policy.props, "containerName")
+    if name is UNKNOWN:
+        deps = policy.property_dependencies.get("containerName") or policy.dependencies
+        if mine & set(deps):
+            return True
+    return on
 
 
 def _tagged(account: ResourceRecord) -> bool | None:
@@ -68,10 +139,14 @@ def _tagged(account: ResourceRecord) -> bool | None:
     tags = lookup(account.props, "tags")
     if tags is UNKNOWN:
         return None
-    found = lookup(tags, key) if isinstance(tags, dict) else MISSING
-    if found is UNKNOWN:
-        return None
-    return found == value
+    if not isinstance(tags, dict):
+        return False
+    # Azure tag names are case-insensitive, and the value is matched so too: `Purpose:
+    # Audit-Trail` marks the audit account as surely as `purpose: audit-trail`.
+    found = [v for k, v in tags.items() if isinstance(k, str) and k.lower() == key.lower()]
+    if any(isinstance(v, str) and v.lower() == value.lower() for v in found):
+        return True
+    return None if any(v is UNKNOWN for v in found) else False
 
 
 def _account(account: ResourceRecord, ctx: RuleContext) -> list[Finding]:
@@ -200,9 +275,10 @@ RULES = (
     StackRule(
         name="audit-store-immutable",
         description="The audit account (tag purpose=audit-trail or an audit-records container) "
-        "has version-level immutability with a time-based policy, Locked with at least 1825 "
-        "days in prod, versioning on, no hierarchical namespace and no shared keys.",
-        resource_types=(ACCOUNT, BLOB_SERVICE, CONTAINER),
+        "exists in every stack and has version-level immutability with a time-based policy, "
+        "Locked with at least 1825 days in prod, no container-level policy overriding it, "
+        "versioning on, no hierarchical namespace and no shared keys.",
+        resource_types=(ACCOUNT, BLOB_SERVICE, CONTAINER, CONTAINER_POLICY),
         control="MCSB LT-6 / SEC 17a-4(f) / MiFID II Art. 72(1) 2017/565",
         check=audit_store,
     ),

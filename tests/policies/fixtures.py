@@ -458,6 +458,15 @@ def _policy(**changes: Any) -> dict[str, Any]:
 
 
 _UNTAGGED = _with(AUDIT_ACCOUNT, tags={"layer": "audit"})
+_OTHER_ACCOUNT = _with(
+    _UNTAGGED, accountName="stplatetlprodwus2abc123", immutableStorageWithVersioning=_DROP
+)
+CONTAINER_POLICY = "azure-native:storage:BlobContainerImmutabilityPolicy"
+_CONTAINER_POLICY = {
+    "accountName": "stplataudprodwus2abc123",
+    "containerName": "audit-records",
+    "immutabilityPeriodSinceCreationInDays": 1,
+}
 
 AUDIT_FIXTURES = [
     Fixture("audit-store-immutable", "compliant", "pass", _audit()),
@@ -557,13 +566,75 @@ AUDIT_FIXTURES = [
         _audit(_with(_UNTAGGED, immutableStorageWithVersioning=_DROP)),
         note="untagged-found-by-container",
     ),
-    # Any other account is not the audit store.
+    # Any other account is not the audit store...
     Fixture(
         "audit-store-immutable",
         "compliant",
         "pass",
-        _audit(_with(_UNTAGGED, immutableStorageWithVersioning=_DROP), container=None),
+        [*_audit(), record(SA, "etl-st", _OTHER_ACCOUNT)],
         note="not-the-audit-account",
+    ),
+    # ...but a stack must have one.
+    Fixture(
+        "audit-store-immutable",
+        "missing",
+        "violation",
+        [record(SA, "etl-st", _OTHER_ACCOUNT)],
+        note="no-audit-account",
+    ),
+    Fixture(
+        "audit-store-immutable", "missing", "violation", [], environment="dev", note="empty-stack"
+    ),
+    # A container-level policy overrides the account's: none on the audit account's containers.
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        [*_audit(), record(CONTAINER_POLICY, "audit-st-records-policy", _CONTAINER_POLICY)],
+        note="container-level-policy",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "violating",
+        "violation",
+        [
+            *_audit(),
+            record(
+                CONTAINER_POLICY,
+                "audit-st-records-policy",
+                {**_CONTAINER_POLICY, "immutabilityPeriodSinceCreationInDays": 3650},
+            ),
+        ],
+        note="container-level-policy-longer",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "compliant",
+        "pass",
+        [
+            *_audit(),
+            record(SA, "etl-st", _OTHER_ACCOUNT),
+            record(
+                CONTAINER_POLICY,
+                "etl-st-policy",
+                {**_CONTAINER_POLICY, "accountName": "stplatetlprodwus2abc123"},
+            ),
+        ],
+        note="container-level-policy-elsewhere",
+    ),
+    Fixture(
+        "audit-store-immutable",
+        "unknown",
+        "unknown",
+        [
+            *_audit(),
+            record(
+                CONTAINER_POLICY,
+                "audit-st-records-policy",
+                {**_CONTAINER_POLICY, "accountName": UNKNOWN_STRING},
+            ),
+        ],
+        note="container-level-policy-account-unknown",
     ),
     Fixture(
         "audit-store-immutable",
