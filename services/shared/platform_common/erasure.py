@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     delete,
     insert,
+    or_,
     select,
     update,
 )
@@ -236,19 +237,31 @@ def record_erasure(
 
 
 def conflicting_erasure(db: Db, table: Table, body: ErasureRequest) -> ErasureOut | None:
-    """The recorded erasure for this request; 409 when the id or pseudonym was used otherwise."""
-    by_pseudonym = find_erasure(db, table, user_id=None, pseudonym=body.pseudonym)
-    by_user = find_erasure(db, table, user_id=body.user_id, pseudonym=None)
-    if by_pseudonym is None and by_user is None:
+    """The recorded erasure for this request; 409 when the id or pseudonym was used otherwise.
+
+    One statement reads both: two would let a concurrent delivery's commit land between
+    them, and the same request would look like a different one.
+    """
+    digest = id_digest(body.user_id)
+    rows = db.execute(
+        select(table).where(or_(table.c.pseudonym == body.pseudonym, table.c.user_digest == digest))
+    ).all()
+    if not rows:
         return None
-    if by_pseudonym is None or by_user is None or by_pseudonym.pseudonym != by_user.pseudonym:
+    (row, *others) = rows
+    if others or row.pseudonym != body.pseudonym or row.user_digest != digest:
         raise ProblemError(
             409,
             "Erasure conflicts with an earlier one",
             "This user id or pseudonym was already erased with a different counterpart; "
             "an erasure is repeated with the same user_id and pseudonym.",
         )
-    return by_user.answer()
+    return ErasureOut(
+        pseudonym=row.pseudonym,
+        erased_at=_aware(row.erased_at),
+        requested_by=row.requested_by,
+        counts=json.loads(row.counts),
+    )
 
 
 def mark_completed(db: Db, table: Table, pseudonym: str) -> datetime:

@@ -15,6 +15,7 @@ from platform_common.erasure import (
     derived_pseudonym,
     new_pseudonym,
     purge_cutoff,
+    record_erasure,
     scrub_outbox,
 )
 from platform_common.errors import ProblemError
@@ -80,3 +81,30 @@ def test_scrub_deletes_delivered_rows_and_rewrites_pending_ones() -> None:
         "nested": [{"by": "erased-" + "0" * 32}],
     }
     assert left["other"]["data"]["user_id"] == "tomas"
+
+
+def test_a_recorded_erasure_is_found_whole_and_a_mixed_pair_is_a_conflict() -> None:
+    from platform_common.erasure import ErasureRequest, conflicting_erasure, erasures_table
+
+    metadata = sa.MetaData()
+    table = erasures_table(metadata)
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine)
+    tom, tina = new_pseudonym(), new_pseudonym()
+    first = ErasureRequest(user_id="tom", pseudonym=tom)
+    with engine.begin() as conn:
+        assert conflicting_erasure(conn, table, first) is None
+        record_erasure(conn, table, user_id="tom", pseudonym=tom, requested_by="w", counts={"a": 1})
+        record_erasure(conn, table, user_id="tina", pseudonym=tina, requested_by="w", counts={})
+        again = conflicting_erasure(conn, table, first)
+        assert again is not None
+        assert (again.pseudonym, again.counts) == (tom, {"a": 1})
+        # Each half names a different erasure (one read, both rows): a conflict, not a repeat.
+        for mixed in (
+            ErasureRequest(user_id="tom", pseudonym=tina),
+            ErasureRequest(user_id="tom", pseudonym=new_pseudonym()),
+            ErasureRequest(user_id="someone", pseudonym=tom),
+        ):
+            with pytest.raises(ProblemError) as refused:
+                conflicting_erasure(conn, table, mixed)
+            assert refused.value.status == 409
