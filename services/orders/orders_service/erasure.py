@@ -11,7 +11,6 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from sqlalchemy import Table, delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from orders_service.api import SessionDep, SettingsDep, _dispatch_after_commit
@@ -35,8 +34,7 @@ from platform_common.erasure import (
     ErasureRequest,
     PurgeOut,
     PurgeRequest,
-    audit_replay,
-    conflicting_erasure,
+    apply_once,
     erase_rows,
     pseudonymise_finished,
     purge_cutoff,
@@ -104,22 +102,11 @@ def apply_erasure(
     access: CanApply,
 ) -> ErasureOut:
     require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
-    done = conflicting_erasure(session, erasures, body)
-    if done is not None:
-        audit_replay(session, body.pseudonym)
-        return done
-    try:
-        done = _apply(session, settings, body, access)
-        session.commit()
-    except IntegrityError:
-        # A concurrent delivery of the same event recorded it first: answer as it did.
-        session.rollback()
-        raced = conflicting_erasure(session, erasures, body)
-        if raced is None:
-            raise
-        audit_replay(session, body.pseudonym)
-        return raced
-    _dispatch_after_commit(background, request, settings)
+    done, changed = apply_once(
+        session, erasures, body, lambda: _apply(session, settings, body, access)
+    )
+    if changed:
+        _dispatch_after_commit(background, request, settings)
     return done
 
 

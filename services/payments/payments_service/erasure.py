@@ -11,7 +11,6 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from sqlalchemy import Table
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from payments_service.api import SessionDep, SettingsDep
@@ -27,8 +26,7 @@ from platform_common.erasure import (
     ErasureRequest,
     PurgeOut,
     PurgeRequest,
-    audit_replay,
-    conflicting_erasure,
+    apply_once,
     erase_rows,
     pseudonymise_finished,
     purge_cutoff,
@@ -79,22 +77,11 @@ def apply_erasure(
     access: CanApply,
 ) -> ErasureOut:
     require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
-    done = conflicting_erasure(session, erasures, body)
-    if done is not None:
-        audit_replay(session, body.pseudonym)
-        return done
-    try:
-        done = _apply(session, settings, body, access)
-        session.commit()
-    except IntegrityError:
-        # A concurrent delivery of the same event recorded it first: answer as it did.
-        session.rollback()
-        raced = conflicting_erasure(session, erasures, body)
-        if raced is None:
-            raise
-        audit_replay(session, body.pseudonym)
-        return raced
-    background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
+    done, changed = apply_once(
+        session, erasures, body, lambda: _apply(session, settings, body, access)
+    )
+    if changed:
+        background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
     return done
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from platform_common.app import dispatcher_for
 from platform_common.audit import audit_change
@@ -20,8 +20,7 @@ from platform_common.erasure import (
     ErasureRequest,
     PurgeOut,
     PurgeRequest,
-    audit_replay,
-    conflicting_erasure,
+    apply_once,
     purge_cutoff,
     purge_published_outbox,
     record_erasure,
@@ -40,6 +39,21 @@ CanApply = Annotated[Access, Depends(authorize(PERMISSIONS, "erasures.apply"))]
 CanPurge = Annotated[Access, Depends(authorize(PERMISSIONS, "retention.purge"))]
 
 
+def _apply(session: Session, body: ErasureRequest, access: Access) -> ErasureOut:
+    """The outbox scrubbed, the erasure recorded and audited, in the session's transaction."""
+    counts = scrub_outbox(session, outbox, body.user_id, body.pseudonym)
+    done = record_erasure(
+        session,
+        erasures,
+        user_id=body.user_id,
+        pseudonym=body.pseudonym,
+        requested_by=access.caller.caller_id,
+        counts=counts,
+    )
+    audit_change(session, resource_id=body.pseudonym, resource_type="user", details=counts)
+    return done
+
+
 @internal_router.post("/erasures", summary="Scrub an erased user's id from the outbox (workers)")
 def apply_erasure(
     *,
@@ -51,31 +65,9 @@ def apply_erasure(
     access: CanApply,
 ) -> ErasureOut:
     require_workers(access.caller.caller_id, settings.workers_caller_id, "erasures.apply")
-    done = conflicting_erasure(session, erasures, body)
-    if done is not None:
-        audit_replay(session, body.pseudonym)
-        return done
-    try:
-        counts = scrub_outbox(session, outbox, body.user_id, body.pseudonym)
-        done = record_erasure(
-            session,
-            erasures,
-            user_id=body.user_id,
-            pseudonym=body.pseudonym,
-            requested_by=access.caller.caller_id,
-            counts=counts,
-        )
-        audit_change(session, resource_id=body.pseudonym, resource_type="user", details=counts)
-        session.commit()
-    except IntegrityError:
-        # A concurrent delivery of the same event recorded it first: answer as it did.
-        session.rollback()
-        raced = conflicting_erasure(session, erasures, body)
-        if raced is None:
-            raise
-        audit_replay(session, body.pseudonym)
-        return raced
-    background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
+    done, changed = apply_once(session, erasures, body, lambda: _apply(session, body, access))
+    if changed:
+        background.add_task(dispatcher_for(request.app, settings).dispatch_pending)
     return done
 
 

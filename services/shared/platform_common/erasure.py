@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -346,6 +346,31 @@ def audit_replay(session: Session, pseudonym: str) -> None:
     it, and the middleware's own record would)."""
     audit_change(session, resource_id=pseudonym, resource_type="user", details={"replay": True})
     session.commit()
+
+
+def apply_once(
+    session: Session, table: Table, body: ErasureRequest, apply: Callable[[], ErasureOut]
+) -> tuple[ErasureOut, bool]:
+    """The erasure applied and committed once: (answer, whether this call changed anything).
+
+    A repeat, or a concurrent delivery of the same event that recorded it first (its unique
+    key refuses ours), answers as recorded and is audited as a replay.
+    """
+    done = conflicting_erasure(session, table, body)
+    if done is not None:
+        audit_replay(session, body.pseudonym)
+        return done, False
+    try:
+        done = apply()
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raced = conflicting_erasure(session, table, body)
+        if raced is None:
+            raise
+        audit_replay(session, body.pseudonym)
+        return raced, False
+    return done, True
 
 
 def scrub_outbox(
